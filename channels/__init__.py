@@ -1,0 +1,1 @@
+"""Channel plugins shipped with dunning: one package or module per channel kind."""

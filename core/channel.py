@@ -1,0 +1,111 @@
+"""The base class every channel plugin derives from: how one message reaches one debtor."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from dunning.core.models import Creditor, Debtor, Invoice, Receipt
+
+
+class ChannelConfig(BaseModel):
+    """Base for a channel's config model. Unknown keys are errors (with a suggestion)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelContext:
+    """What the engine tells a channel about where it runs."""
+
+    pipeline: str
+    name: str
+    """The channel's name in ``pipelines.yaml`` (steps refer to it)."""
+    config_dir: Path
+    """Folder of ``pipelines.yaml``: relative paths in the channel's config are relative to it."""
+    creditor: Creditor
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousContact:
+    """An earlier message to the same debtor, so a template can say "on 3 March we wrote"."""
+
+    step: str
+    sent_on: date
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """Everything a channel needs to render and send one message.
+
+    ``invoices`` carry the open amounts re-checked right before sending. ``idempotency_key`` is
+    stable for this message across retries: channels use it as the provider's idempotency key
+    or to derive a message id, so a provider can drop a duplicate.
+    """
+
+    idempotency_key: str
+    pipeline: str
+    debtor: Debtor
+    recipient: str
+    step: str
+    template: str
+    invoices: tuple[Invoice, ...]
+    today: date
+    creditor: Creditor
+    previous_contacts: tuple[PreviousContact, ...] = ()
+
+
+class Connection(Protocol):
+    """An open session with the provider (an SMTP connection) that sends messages one by one."""
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        """Deliver ``message``; return the provider's receipt.
+
+        Raises :class:`~dunning.core.errors.SendError` (``retryable`` or not) or
+        :class:`~dunning.core.errors.BadRecipient`. Any other exception is treated as a
+        retryable failure of this one message.
+        """
+        ...
+
+
+class Channel(ABC):
+    """A way to reach a debtor: email, SMS, a call task, an agency dossier.
+
+    Subclasses set ``kind`` and ``Config`` and implement :meth:`recipient` and :meth:`connect`.
+    """
+
+    kind: ClassVar[str]
+    Config: ClassVar[type[ChannelConfig]] = ChannelConfig
+
+    def __init__(self, config: ChannelConfig, context: ChannelContext) -> None:
+        self.config = config
+        self.context = context
+
+    @abstractmethod
+    def recipient(self, debtor: Debtor) -> str:
+        """Return the debtor's validated, normalised address for this channel.
+
+        Raises :class:`~dunning.core.errors.BadRecipient` with a message naming the debtor when the
+        debtor has no usable address: the engine reports it and skips that debtor only.
+        """
+
+    @abstractmethod
+    def connect(self) -> AbstractContextManager[Connection]:
+        """Open one session for a batch of messages; closed when the ``with`` block ends.
+
+        Raises :class:`~dunning.core.errors.SendError` when the provider cannot be reached at all.
+        """
+
+    def check(self) -> None:
+        """Validate what can be validated without sending (templates exist, folder writable).
+
+        Called by ``dunning check`` and before a run; raises
+        :class:`~dunning.core.errors.ConfigError`.
+        """

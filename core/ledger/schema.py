@@ -1,0 +1,145 @@
+"""Tables of the ledger (SQLAlchemy Core). Migrations in ``migrations/versions`` create them.
+
+Amounts are integer cents. Every table is keyed by pipeline, so pipelines sharing one ledger never
+see each other's data. Nothing is deleted: cancelled and failed messages stay, with a reason.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+debtors = Table(
+    "debtors",
+    metadata,
+    Column("pipeline", String(100), primary_key=True),
+    Column("debtor_id", String(200), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("contact_name", Text),
+    Column("first_name", Text),
+    Column("email", Text),
+    Column("phone", Text),
+    Column("language", String(10), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("synced_at", DateTime(timezone=True), nullable=False),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("pipeline", String(100), primary_key=True),
+    Column("number", String(200), primary_key=True),
+    Column("debtor_id", String(200), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("amount_total_cents", BigInteger, nullable=False),
+    Column("amount_open_cents", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("payment_link", Text),
+    Column("is_credit_note", Integer, nullable=False),
+    Column("place", Text),
+    Column("in_source", Integer, nullable=False),
+    Column("last_sync_id", Integer),
+    Column("synced_at", DateTime(timezone=True), nullable=False),
+    Index("ix_invoices_debtor", "pipeline", "debtor_id"),
+)
+
+sync_cursors = Table(
+    "sync_cursors",
+    metadata,
+    Column("pipeline", String(100), primary_key=True),
+    Column("cursor", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pipeline", String(100), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(20), nullable=False),
+    Column("process", Text, nullable=False),
+    Column("summary", Text),
+    Index("ix_runs_pipeline_status", "pipeline", "status"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pipeline", String(100), nullable=False),
+    Column("idempotency_key", String(400), nullable=False, unique=True),
+    Column("debtor_id", String(200), nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("step", String(100), nullable=False),
+    Column("template", String(200), nullable=False),
+    Column("planned_for", Date, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("recipient", Text),
+    Column("reason", Text),
+    Column("run_id", Integer, ForeignKey("runs.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_messages_pipeline_state", "pipeline", "state"),
+    Index("ix_messages_debtor", "pipeline", "debtor_id"),
+)
+
+message_items = Table(
+    "message_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", Integer, ForeignKey("messages.id"), nullable=False),
+    Column("pipeline", String(100), nullable=False),
+    Column("invoice_number", String(200), nullable=False),
+    Column("step", String(100), nullable=False),
+    Column("item_key", String(600), nullable=False),
+    Column("amount_open_cents", BigInteger, nullable=False),
+    Column("cancelled_reason", Text),
+    UniqueConstraint("item_key", name="uq_message_items_item_key"),
+    Index("ix_message_items_message", "message_id"),
+    Index("ix_message_items_invoice", "pipeline", "invoice_number"),
+)
+
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", Integer, ForeignKey("messages.id"), nullable=False, unique=True),
+    Column("provider_message_id", Text, nullable=False),
+    Column("accepted_at", DateTime(timezone=True), nullable=False),
+    Column("detail", Text),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pipeline", String(100), nullable=False),
+    Column("invoice_number", String(200), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("origin", String(50), nullable=False),
+    Column("reference", Text),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("written_back_at", DateTime(timezone=True)),
+    Column("writeback_error", Text),
+    Index("ix_payments_invoice", "pipeline", "invoice_number"),
+)

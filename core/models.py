@@ -1,0 +1,206 @@
+"""The domain records that flow between sources, the ledger, the policy and channels.
+
+Money is ``Decimal`` in the currency's major unit (euros); the ledger stores it as integer cents.
+Dates are ``datetime.date``; instants are timezone-aware ``datetime``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+CENT = Decimal("0.01")
+
+
+def to_cents(amount: Decimal) -> int:
+    """Convert an amount to integer cents, rounding half-up to the cent."""
+    return int((amount.quantize(CENT, rounding="ROUND_HALF_UP") * 100).to_integral_value())
+
+
+def from_cents(cents: int) -> Decimal:
+    """Convert integer cents back to a two-decimal amount."""
+    return (Decimal(cents) / 100).quantize(CENT)
+
+
+class DebtorKind(enum.StrEnum):
+    BUSINESS = "business"
+    CONSUMER = "consumer"
+
+
+@dataclass(frozen=True, slots=True)
+class Debtor:
+    """A customer who owes money, as the source knows them.
+
+    ``debtor_id`` is the source's stable key (customer number). ``contact_name`` is the person
+    addressed in messages; ``first_name`` is derived from it when the source has no separate field.
+    """
+
+    debtor_id: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    contact_name: str | None = None
+    first_name: str | None = None
+    language: str = "nl"
+    kind: DebtorKind = DebtorKind.BUSINESS
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """An invoice (or credit note) as last seen in the source.
+
+    ``amount_open`` is what is still to be paid. A credit note has a negative ``amount_total``;
+    neither credit notes nor invoices with ``amount_open <= 0`` are ever dunned.
+    """
+
+    number: str
+    debtor_id: str
+    issue_date: date
+    due_date: date
+    amount_total: Decimal
+    amount_open: Decimal
+    currency: str = "EUR"
+    payment_link: str | None = None
+    is_credit_note: bool = False
+    place: str | None = None  # where the source read it (file:line), for messages
+
+    @property
+    def is_dunnable(self) -> bool:
+        """True when the invoice may be chased at all: a real invoice with money still open."""
+        return not self.is_credit_note and self.amount_total > 0 and self.amount_open > 0
+
+    def days_overdue(self, today: date) -> int:
+        return (today - self.due_date).days
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """A source record that could not be used: reported, skipped and counted; the run goes on.
+
+    ``place`` is ``file:line`` or a platform record id. ``invoice_number`` is set when the record's
+    number could be read, so that a snapshot source does not mistake the invoice for settled.
+    """
+
+    place: str
+    problem: str
+    invoice_number: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.place}: {self.problem}"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncCursor:
+    """Emitted last by a source's sync: where the next incremental sync resumes."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Creditor:
+    """Who is owed: shown in every message (name, how to pay, how to reach us)."""
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    iban: str | None = None
+    website: str | None = None
+    signature: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """Money received against one invoice. ``origin`` is ``manual``, ``source`` or a bank name."""
+
+    invoice_number: str
+    amount: Decimal
+    paid_on: date
+    origin: str = "manual"
+    reference: str | None = None
+
+
+class MessageState(enum.StrEnum):
+    """Life of an outbox message. Only ``pending`` messages are ever handed to a channel.
+
+    ``sending`` is written (and committed) right before the channel is called; a message found in
+    ``sending`` after its run died is moved to ``uncertain`` and never re-sent automatically.
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATES = frozenset(
+    {MessageState.PENDING, MessageState.SENDING, MessageState.SENT, MessageState.UNCERTAIN}
+)
+"""States that count as "this step happened (or may have)" for the policy."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepHistory:
+    """One step the ledger remembers for an invoice: which step, when, in what state."""
+
+    step: str
+    planned_for: date
+    state: MessageState
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedItem:
+    """One invoice reaching one step: the unit the idempotency key guards."""
+
+    invoice: Invoice
+    step: str
+    step_index: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedMessage:
+    """What the policy decided to send to one debtor through one channel on one day.
+
+    ``step`` and ``template`` are those of the most severe item; ``items`` lists every invoice
+    the message covers, in due-date order.
+    """
+
+    pipeline: str
+    debtor: Debtor
+    channel: str
+    step: str
+    template: str
+    planned_for: date
+    items: tuple[PlannedItem, ...]
+
+    @property
+    def total_open(self) -> Decimal:
+        return sum((i.invoice.amount_open for i in self.items), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedItem:
+    """An invoice the policy looked at and did not plan today, with the reason (for ``plan``)."""
+
+    invoice_number: str
+    debtor_id: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Plan:
+    messages: list[PlannedMessage] = field(default_factory=list)
+    skipped: list[SkippedItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """Proof a channel accepted a message: the provider's id and when."""
+
+    provider_message_id: str
+    accepted_at: datetime
+    detail: str = ""

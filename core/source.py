@@ -1,0 +1,83 @@
+"""The base class every source plugin derives from: how invoices come in and payments go back."""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from dunning.core.errors import PluginError
+from dunning.core.models import Debtor, Invoice, Payment, RowProblem, SyncCursor
+
+SyncRecord = Debtor | Invoice | RowProblem | SyncCursor
+
+
+class Capability(enum.StrEnum):
+    """What a source can do beyond reading."""
+
+    REGISTER_PAYMENTS = "register_payments"
+    """``register_payment`` writes a payment (paid status) back to the platform."""
+    ATTACH_NOTES = "attach_notes"
+    """``attach_note`` records an action on the platform's invoice."""
+    FULL_SNAPSHOT = "full_snapshot"
+    """Every sync returns *all* open invoices; an invoice missing from a sync is settled."""
+
+
+class SourceConfig(BaseModel):
+    """Base for a source's config model. Unknown keys are errors (with a suggestion)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceContext:
+    """What the engine tells a source about where it runs."""
+
+    pipeline: str
+    config_dir: Path
+    """Folder of ``pipelines.yaml``: relative paths in the source's config are relative to it."""
+
+
+class Source(ABC):
+    """A place open invoices come from and payments are written back to.
+
+    Subclasses set ``kind``, ``Config`` and ``capabilities`` and implement :meth:`sync`; those
+    declaring :attr:`Capability.REGISTER_PAYMENTS` implement :meth:`register_payment`.
+    """
+
+    kind: ClassVar[str]
+    Config: ClassVar[type[SourceConfig]] = SourceConfig
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+
+    def __init__(self, config: SourceConfig, context: SourceContext) -> None:
+        self.config = config
+        self.context = context
+
+    @abstractmethod
+    def sync(self, cursor: str | None) -> Iterator[SyncRecord]:
+        """Yield what changed since ``cursor`` (``None``: everything), streaming.
+
+        Yields :class:`Debtor` and :class:`Invoice` records (a debtor before its invoices),
+        :class:`RowProblem` for each record that cannot be used (the sync goes on), and finally at
+        most one :class:`SyncCursor`. The engine stores the records, then the cursor, in that
+        order, so a sync cut short is repeated from the old cursor. Raises
+        :class:`~dunning.core.errors.SourceError` when nothing can be read at all.
+        """
+
+    def register_payment(self, invoice: Invoice, payment: Payment) -> None:
+        """Write ``payment`` back to the platform so the invoice shows as (partly) paid there.
+
+        Must be idempotent for the same payment. Raises
+        :class:`~dunning.core.errors.SourceError` when the write fails; the ledger keeps the
+        payment and retries the write-back on the next run.
+        """
+        raise PluginError(f"source type {self.kind!r} cannot register payments")
+
+    def attach_note(self, invoice: Invoice, note: str) -> None:
+        """Record ``note`` (an action taken) on the platform's invoice. Optional capability."""
+        raise PluginError(f"source type {self.kind!r} cannot attach notes")

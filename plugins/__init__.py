@@ -1,0 +1,1 @@
+"""Source plugins shipped with dunning: one package per platform."""
