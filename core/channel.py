@@ -103,9 +103,9 @@ class Channel(ABC):
         Raises :class:`~dunning.core.errors.SendError` when the provider cannot be reached at all.
         """
 
-    def check(self) -> None:
+    def check(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Validate what can be validated without sending (templates exist, folder writable).
 
         Called by ``dunning check`` and before a run; raises
-        :class:`~dunning.core.errors.ConfigError`.
+        :class:`~dunning.core.errors.ConfigError`. The default checks nothing.
         """

@@ -49,19 +49,6 @@ class SourceError(DunningError):
     """The source could not be read or written as a whole (file missing, platform down)."""
 
 
-class InputProblem(DunningError):
-    """One record of the source is unusable (bad amount, bad date...).
-
-    Sources report these per record and go on; they are never fatal on their own.
-    ``place`` is ``file:line`` or a platform record id.
-    """
-
-    def __init__(self, place: str, problem: str) -> None:
-        super().__init__(f"{place}: {problem}")
-        self.place = place
-        self.problem = problem
-
-
 class SendError(DunningError):
     """A channel could not deliver one message.
 

@@ -8,8 +8,10 @@ problem, one per line, each as ``file:line: key: what is wrong and how to fix it
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -25,6 +27,8 @@ from dunning.core.source import Source, SourceConfig
 
 CONFIG_ENV = "DUNNING_CONFIG"
 DEFAULT_CONFIG = "pipelines.yaml"
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 __all__ = [
     "CONFIG_ENV",
@@ -107,12 +111,12 @@ def default_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _validate_plugin(
-    model: type[BaseModel],
+    model: type[M],
     section: PluginSection,
     document: YamlDocument,
     prefix: ConfigPath,
     problems: list[str],
-) -> BaseModel | None:
+) -> M | None:
     try:
         return model.model_validate(section.plugin_settings())
     except ValidationError as exc:
@@ -121,10 +125,14 @@ def _validate_plugin(
 
 
 def _resolve_kind(
-    lookup: object, kind: str, document: YamlDocument, loc: ConfigPath, problems: list[str]
-) -> type | None:
+    lookup: Callable[[str], T],
+    kind: str,
+    document: YamlDocument,
+    loc: ConfigPath,
+    problems: list[str],
+) -> T | None:
     try:
-        return lookup(kind)  # type: ignore[operator,no-any-return]
+        return lookup(kind)
     except PluginError as exc:
         problems.append(f"{document.where(loc)}: {dotted(loc)}: {exc}")
         return None
@@ -167,12 +175,12 @@ def load_config(path: Path, registry: Registry | None = None) -> LoadedConfig:
             )
             if channel_cls is None:
                 continue
-            channel_config = _validate_plugin(
-                channel_cls.Config, section, document, loc, problems
-            )
+            channel_config = _validate_plugin(channel_cls.Config, section, document, loc, problems)
             if channel_config is not None:
                 channels[channel_name] = LoadedChannel(
-                    channel_name, channel_cls, channel_config  # type: ignore[arg-type]
+                    channel_name,
+                    channel_cls,
+                    channel_config,
                 )
         for index, step in enumerate(pipeline.steps):
             if step.channel not in pipeline.channels:
@@ -184,7 +192,11 @@ def load_config(path: Path, registry: Registry | None = None) -> LoadedConfig:
                 )
         if source_cls is not None and source_config is not None:
             pipelines[name] = LoadedPipeline(
-                name, pipeline, source_cls, source_config, channels  # type: ignore[arg-type]
+                name,
+                pipeline,
+                source_cls,
+                source_config,
+                channels,
             )
     if problems:
         raise ConfigError("\n".join(problems))

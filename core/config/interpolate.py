@@ -29,9 +29,7 @@ def environment_for(config_path: Path) -> dict[str, str]:
     return values
 
 
-def interpolate(
-    document: YamlDocument, environment: Mapping[str, str], problems: list[str]
-) -> Any:
+def interpolate(document: YamlDocument, environment: Mapping[str, str], problems: list[str]) -> Any:
     """Return a copy of the document's data with variables substituted.
 
     Each missing variable appends one message to ``problems``; its value is left empty.

@@ -66,7 +66,9 @@ def describe_errors(
             hint = (
                 f"did you mean {close[0]!r}?"
                 if close
-                else f"allowed keys: {', '.join(known)}" if known else "remove it"
+                else f"allowed keys: {', '.join(known)}"
+                if known
+                else "remove it"
             )
             text = f"unknown key {key!r}; {hint}"
             where = document.where(full)
@@ -79,7 +81,9 @@ def describe_errors(
             reason = str(item["msg"]).removeprefix("Value error, ")
             given = item.get("input")
             secret = any(word in dotted(full).lower() for word in SECRET_WORDS)
-            shown = f" (got {given!r})" if isinstance(given, str | int | float) and not secret else ""
+            shown = (
+                f" (got {given!r})" if isinstance(given, str | int | float) and not secret else ""
+            )
             text = f"{reason}{shown}"
             where = document.where(full)
         messages.append(f"{where}: {dotted(full)}: {text}")

@@ -1,0 +1,195 @@
+"""The dispatch stage: hand pending outbox messages to their channels, one batch per channel.
+
+For every message, in this order: re-check its invoices against the ledger (paid or gone means
+cancelled), validate the recipient (a bad address fails that message only), claim it
+(``pending`` -> ``sending``, committed), send, and record the receipt or the failure. A process
+killed between claim and record leaves ``sending`` behind, which the next run reports as
+``uncertain`` and never sends again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from dunning.core.channel import (
+    Channel,
+    ChannelContext,
+    Connection,
+    OutgoingMessage,
+    PreviousContact,
+)
+from dunning.core.config import LoadedPipeline
+from dunning.core.errors import BadRecipient, SendError
+from dunning.core.ledger import Ledger, OutboxMessage
+from dunning.core.models import Invoice, Receipt
+from dunning.core.progress import Progress
+from dunning.core.summary import RunSummary
+
+MAX_ATTEMPTS = 5
+"""Attempts over all runs before a retryable failure becomes ``failed``."""
+TRIES_PER_RUN = 3
+
+
+def make_channel(pipeline: LoadedPipeline, name: str, config_dir: Path) -> Channel:
+    """Instantiate the channel called ``name`` in ``pipeline``."""
+    loaded = pipeline.channels[name]
+    context = ChannelContext(
+        pipeline=pipeline.name, name=name, config_dir=config_dir, creditor=pipeline.creditor
+    )
+    return loaded.cls(loaded.config, context)
+
+
+def _is_retryable(error: BaseException) -> bool:
+    return isinstance(error, SendError) and error.retryable and not error.bad_recipient
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        pipeline: LoadedPipeline,
+        ledger: Ledger,
+        run_id: int,
+        today: date,
+        summary: RunSummary,
+        progress: Progress,
+        config_dir: Path,
+        retry_wait: float = 0.5,
+    ) -> None:
+        self.config_dir = config_dir
+        self.pipeline = pipeline
+        self.ledger = ledger
+        self.run_id = run_id
+        self.today = today
+        self.summary = summary
+        self.progress = progress
+        self.retry_wait = retry_wait
+
+    def run(self) -> None:
+        pending = self.ledger.outbox.pending(self.pipeline.name)
+        by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
+        for message in pending:
+            by_channel[message.channel].append(message)
+        self.progress.begin(f"{self.pipeline.name}: sending", total=len(pending))
+        for name, messages in by_channel.items():
+            if name not in self.pipeline.channels:
+                for message in messages:
+                    self.ledger.outbox.cancel(
+                        message.id, f"channel {name!r} is no longer in pipelines.yaml"
+                    )
+                    self.summary.cancelled += 1
+                self.progress.advance(len(messages))
+                continue
+            self._send_batch(make_channel(self.pipeline, name, self.config_dir), messages)
+        self.progress.end()
+
+    def _send_batch(self, channel: Channel, messages: list[OutboxMessage]) -> None:
+        try:
+            with channel.connect() as connection:
+                for message in messages:
+                    self._send_one(channel, connection, message)
+                    self.progress.advance()
+        except SendError as error:
+            # The provider could not be reached at all: what was not attempted stays pending.
+            self.summary.problems.append(f"channel {channel.context.name!r}: {error}")
+            left = self.ledger.outbox.pending(self.pipeline.name)
+            waiting = [m for m in left if m.channel == channel.context.name]
+            self.summary.retry_later += len(waiting)
+
+    def _current_invoices(self, message: OutboxMessage) -> list[Invoice]:
+        current = self.ledger.invoices.get(
+            self.pipeline.name, [item.invoice_number for item in message.items]
+        )
+        still_open, closed = [], []
+        for item in message.items:
+            found = current.get(item.invoice_number)
+            if found and found[1] and found[0].is_dunnable:
+                still_open.append(found[0])
+            else:
+                closed.append(item.id)
+        self.ledger.outbox.cancel_items(closed, "paid or no longer open before sending")
+        return still_open
+
+    def _send_one(self, channel: Channel, connection: Connection, message: OutboxMessage) -> None:
+        invoices = self._current_invoices(message)
+        if not invoices:
+            self.ledger.outbox.cancel(message.id, "every invoice was paid or closed before sending")
+            self.summary.cancelled += 1
+            return
+        debtor = self.ledger.invoices.debtor(self.pipeline.name, message.debtor_id)
+        if debtor is None:
+            self._fail(message, f"debtor {message.debtor_id} is not in the ledger", retry=False)
+            return
+        try:
+            recipient = channel.recipient(debtor)
+        except BadRecipient as error:
+            self.ledger.outbox.mark_failed(message.id, str(error), retry=False)
+            self.summary.bad_recipients += 1
+            self.summary.failed_per_step[message.step] += 1
+            self.summary.problems.append(f"not sent: {error}")
+            return
+        if not self.ledger.outbox.claim(message.id, self.run_id, recipient):
+            return
+        outgoing = OutgoingMessage(
+            idempotency_key=message.idempotency_key,
+            pipeline=self.pipeline.name,
+            debtor=debtor,
+            recipient=recipient,
+            step=message.step,
+            template=message.template,
+            invoices=tuple(invoices),
+            today=self.today,
+            creditor=self.pipeline.creditor,
+            previous_contacts=tuple(
+                PreviousContact(c.step, c.planned_for, c.channel)
+                for c in self.ledger.outbox.contacts_of(self.pipeline.name, debtor.debtor_id)
+                if c.planned_for < message.planned_for
+            ),
+        )
+        try:
+            receipt = self._deliver(connection, outgoing)
+        except SendError as error:
+            attempts_left = message.attempts + 1 < MAX_ATTEMPTS
+            self._fail(message, str(error), retry=_is_retryable(error) and attempts_left)
+            return
+        except Exception as error:
+            self.ledger.outbox.mark_uncertain_one(
+                message.id, f"unexpected error while sending: {error}"
+            )
+            self.summary.uncertain_found += 1
+            self.summary.problems.append(f"uncertain: message {message.idempotency_key}: {error}")
+            return
+        self.ledger.outbox.mark_sent(message.id, receipt)
+        self.summary.sent += 1
+        self.summary.sent_per_step[message.step] += 1
+
+    def _deliver(self, connection: Connection, outgoing: OutgoingMessage) -> Receipt:
+        for attempt in Retrying(
+            retry=retry_if_exception(_is_retryable),
+            stop=stop_after_attempt(TRIES_PER_RUN),
+            wait=wait_exponential(multiplier=self.retry_wait, max=5),
+            reraise=True,
+        ):
+            with attempt:
+                return connection.send(outgoing)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _fail(self, message: OutboxMessage, reason: str, *, retry: bool) -> None:
+        self.ledger.outbox.mark_failed(message.id, reason, retry=retry)
+        if retry:
+            self.summary.retry_later += 1
+            self.summary.problems.append(
+                f"will retry next run: {message.idempotency_key}: {reason}"
+            )
+        else:
+            self.summary.failed += 1
+            self.summary.failed_per_step[message.step] += 1
+            self.summary.problems.append(f"failed: {message.idempotency_key}: {reason}")

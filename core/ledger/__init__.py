@@ -1,0 +1,34 @@
+"""The ledger: the pipeline's memory (SQLite file by default), migrated on open.
+
+:class:`Ledger` groups one store per concern; all share one engine. Every write is its own short
+transaction so a crash loses at most the step in progress, never what was recorded before it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from dunning.core.ledger.engine import open_engine
+from dunning.core.ledger.invoices import InvoiceStore
+from dunning.core.ledger.outbox import Outbox, OutboxMessage, item_key, message_key
+from dunning.core.ledger.payments import PaymentStore
+from dunning.core.ledger.runs import RunLog
+
+__all__ = ["Ledger", "OutboxMessage", "item_key", "message_key"]
+
+
+class Ledger:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.invoices = InvoiceStore(engine)
+        self.outbox = Outbox(engine)
+        self.payments = PaymentStore(engine)
+        self.runs = RunLog(engine)
+
+    @classmethod
+    def open(cls, url: str) -> Ledger:
+        """Open (creating and migrating as needed) the ledger at the SQLAlchemy ``url``."""
+        return cls(open_engine(url))
+
+    def close(self) -> None:
+        self.engine.dispose()

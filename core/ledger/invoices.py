@@ -1,0 +1,226 @@
+"""Debtors and invoices as last synced, and the sync cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, Table, and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Row
+
+from dunning.core.ledger.schema import debtors, invoices, payments, sync_cursors
+from dunning.core.models import Debtor, DebtorKind, Invoice, from_cents, to_cents
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def debtor_from_row(row: Row) -> Debtor:  # type: ignore[type-arg]
+    return Debtor(
+        debtor_id=row.debtor_id,
+        name=row.name,
+        email=row.email,
+        phone=row.phone,
+        contact_name=row.contact_name,
+        first_name=row.first_name,
+        language=row.language,
+        kind=DebtorKind(row.kind),
+    )
+
+
+def invoice_from_row(row: Row) -> Invoice:  # type: ignore[type-arg]
+    return Invoice(
+        number=row.number,
+        debtor_id=row.debtor_id,
+        issue_date=row.issue_date,
+        due_date=row.due_date,
+        amount_total=from_cents(row.amount_total_cents),
+        amount_open=from_cents(row.amount_open_cents),
+        currency=row.currency,
+        payment_link=row.payment_link,
+        is_credit_note=bool(row.is_credit_note),
+        place=row.place,
+    )
+
+
+def _upsert(
+    connection: Connection, table: Table, rows: list[dict[str, object]], keys: list[str]
+) -> None:
+    """Insert ``rows`` or update them where ``keys`` already exist (one statement per batch)."""
+    if not rows:
+        return
+    insert = postgres_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table)
+    updates = {c: statement.excluded[c] for c in rows[0] if c not in keys}
+    connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), rows)
+
+
+class InvoiceStore:
+    """Reads and writes the synced picture of the source."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def unwritten_payment_cents(self, pipeline: str) -> dict[str, int]:
+        """Payments recorded here but not yet written back, per invoice.
+
+        The source does not know them yet, so a sync subtracts them from the source's open amount
+        instead of resurrecting an invoice a credit controller marked paid.
+        """
+        query = (
+            select(payments.c.invoice_number, func.sum(payments.c.amount_cents))
+            .where(payments.c.pipeline == pipeline, payments.c.written_back_at.is_(None))
+            .group_by(payments.c.invoice_number)
+        )
+        with self.engine.connect() as connection:
+            return {number: int(total) for number, total in connection.execute(query)}
+
+    def save_batch(
+        self,
+        pipeline: str,
+        sync_id: int,
+        batch_debtors: Iterable[Debtor],
+        batch_invoices: Iterable[Invoice],
+        unwritten: dict[str, int],
+    ) -> None:
+        """Store one batch of synced records in one transaction (upserts)."""
+        now = _now()
+        debtor_rows: list[dict[str, object]] = [
+            {
+                "pipeline": pipeline,
+                "debtor_id": d.debtor_id,
+                "name": d.name,
+                "contact_name": d.contact_name,
+                "first_name": d.first_name,
+                "email": d.email,
+                "phone": d.phone,
+                "language": d.language,
+                "kind": d.kind.value,
+                "synced_at": now,
+            }
+            for d in batch_debtors
+        ]
+        invoice_rows: list[dict[str, object]] = [
+            {
+                "pipeline": pipeline,
+                "number": i.number,
+                "debtor_id": i.debtor_id,
+                "issue_date": i.issue_date,
+                "due_date": i.due_date,
+                "amount_total_cents": to_cents(i.amount_total),
+                "amount_open_cents": max(0, to_cents(i.amount_open) - unwritten.get(i.number, 0)),
+                "currency": i.currency,
+                "payment_link": i.payment_link,
+                "is_credit_note": int(i.is_credit_note),
+                "place": i.place,
+                "in_source": 1,
+                "last_sync_id": sync_id,
+                "synced_at": now,
+            }
+            for i in batch_invoices
+        ]
+        with self.engine.begin() as connection:
+            _upsert(connection, debtors, debtor_rows, ["pipeline", "debtor_id"])
+            _upsert(connection, invoices, invoice_rows, ["pipeline", "number"])
+
+    def close_unseen(self, pipeline: str, sync_id: int, keep: set[str]) -> int:
+        """After a full snapshot: invoices the sync did not see are gone from the source.
+
+        ``keep`` lists numbers seen in rows that could not be read: those stay as they were.
+        Returns how many invoices were closed.
+        """
+        with self.engine.begin() as connection:
+            candidates = connection.execute(
+                select(invoices.c.number).where(
+                    invoices.c.pipeline == pipeline,
+                    invoices.c.in_source == 1,
+                    (invoices.c.last_sync_id != sync_id) | invoices.c.last_sync_id.is_(None),
+                )
+            ).scalars()
+            gone = [number for number in candidates if number not in keep]
+            for start in range(0, len(gone), 500):
+                connection.execute(
+                    update(invoices)
+                    .where(
+                        invoices.c.pipeline == pipeline,
+                        invoices.c.number.in_(gone[start : start + 500]),
+                    )
+                    .values(in_source=0)
+                )
+        return len(gone)
+
+    def cursor(self, pipeline: str) -> str | None:
+        with self.engine.connect() as connection:
+            value: str | None = connection.execute(
+                select(sync_cursors.c.cursor).where(sync_cursors.c.pipeline == pipeline)
+            ).scalar_one_or_none()
+        return value
+
+    def save_cursor(self, pipeline: str, cursor: str) -> None:
+        with self.engine.begin() as connection:
+            _upsert(
+                connection,
+                sync_cursors,
+                [{"pipeline": pipeline, "cursor": cursor, "updated_at": _now()}],
+                ["pipeline"],
+            )
+
+    def debtors(self, pipeline: str) -> dict[str, Debtor]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(debtors).where(debtors.c.pipeline == pipeline))
+            return {row.debtor_id: debtor_from_row(row) for row in rows}
+
+    def debtor(self, pipeline: str, debtor_id: str) -> Debtor | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(debtors).where(
+                    debtors.c.pipeline == pipeline, debtors.c.debtor_id == debtor_id
+                )
+            ).first()
+        return debtor_from_row(row) if row else None
+
+    def dunnable(self, pipeline: str) -> Iterator[Invoice]:
+        """Invoices still in the source, with money open, that are not credit notes."""
+        query = (
+            select(invoices)
+            .where(
+                and_(
+                    invoices.c.pipeline == pipeline,
+                    invoices.c.in_source == 1,
+                    invoices.c.is_credit_note == 0,
+                    invoices.c.amount_total_cents > 0,
+                    invoices.c.amount_open_cents > 0,
+                )
+            )
+            .order_by(invoices.c.debtor_id, invoices.c.due_date, invoices.c.number)
+        )
+        with self.engine.connect() as connection:
+            for row in connection.execute(query):
+                yield invoice_from_row(row)
+
+    def all_invoices(self, pipeline: str) -> list[Invoice]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(invoices).where(invoices.c.pipeline == pipeline))
+            return [invoice_from_row(row) for row in rows]
+
+    def get(self, pipeline: str, numbers: Iterable[str]) -> dict[str, tuple[Invoice, bool]]:
+        """Current state of ``numbers``: the invoice and whether it is still in the source."""
+        wanted = list(numbers)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(invoices).where(
+                    invoices.c.pipeline == pipeline, invoices.c.number.in_(wanted)
+                )
+            )
+            return {row.number: (invoice_from_row(row), bool(row.in_source)) for row in rows}
+
+    def find_pipelines_with_invoice(self, number: str) -> list[str]:
+        with self.engine.connect() as connection:
+            return list(
+                connection.execute(
+                    select(invoices.c.pipeline).where(invoices.c.number == number)
+                ).scalars()
+            )

@@ -1,0 +1,311 @@
+"""The outbox: every message is written here before it is sent and marked after.
+
+Two unique keys guard against sending twice: ``messages.idempotency_key``
+(pipeline + debtor + channel + day: one message per debtor per channel per day) and
+``message_items.item_key`` (pipeline + invoice + step: one step per invoice, ever).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import ColumnElement, Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from dunning.core.ledger.schema import message_items, messages, receipts
+from dunning.core.models import (
+    MessageState,
+    PlannedMessage,
+    Receipt,
+    StepHistory,
+    to_cents,
+)
+
+
+def message_key(pipeline: str, debtor_id: str, channel: str, day: date) -> str:
+    return f"{pipeline}:{debtor_id}:{channel}:{day.isoformat()}"
+
+
+def item_key(pipeline: str, invoice_number: str, step: str) -> str:
+    return f"{pipeline}:{invoice_number}:{step}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    invoice_number: str
+    step: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: int
+    pipeline: str
+    idempotency_key: str
+    debtor_id: str
+    channel: str
+    step: str
+    template: str
+    planned_for: date
+    state: MessageState
+    attempts: int
+    reason: str | None
+    items: tuple[OutboxItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A message that went out (or may have): for templates and ``status``."""
+
+    debtor_id: str
+    step: str
+    channel: str
+    planned_for: date
+    state: MessageState
+
+
+class Outbox:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(self, run_id: int, planned: PlannedMessage) -> bool:
+        """Write ``planned`` as a pending message. False when its keys already exist.
+
+        Insertion is all-or-nothing per message, so a concurrent run that planned the same
+        step loses cleanly instead of sending it a second time.
+        """
+        now = _now()
+        key = message_key(
+            planned.pipeline, planned.debtor.debtor_id, planned.channel, planned.planned_for
+        )
+        try:
+            with self.engine.begin() as connection:
+                message_id = connection.execute(
+                    messages.insert()
+                    .values(
+                        pipeline=planned.pipeline,
+                        idempotency_key=key,
+                        debtor_id=planned.debtor.debtor_id,
+                        channel=planned.channel,
+                        step=planned.step,
+                        template=planned.template,
+                        planned_for=planned.planned_for,
+                        state=MessageState.PENDING.value,
+                        attempts=0,
+                        run_id=run_id,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(messages.c.id)
+                ).scalar_one()
+                connection.execute(
+                    message_items.insert(),
+                    [
+                        {
+                            "message_id": message_id,
+                            "pipeline": planned.pipeline,
+                            "invoice_number": item.invoice.number,
+                            "step": item.step,
+                            "item_key": item_key(planned.pipeline, item.invoice.number, item.step),
+                            "amount_open_cents": to_cents(item.invoice.amount_open),
+                        }
+                        for item in planned.items
+                    ],
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def _load(self, where: ColumnElement[bool]) -> list[OutboxMessage]:
+        with self.engine.connect() as connection:
+            rows = list(connection.execute(select(messages).where(where).order_by(messages.c.id)))
+            if not rows:
+                return []
+            items: dict[int, list[OutboxItem]] = defaultdict(list)
+            ids = [row.id for row in rows]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                for item in connection.execute(
+                    select(message_items)
+                    .where(
+                        message_items.c.message_id.in_(chunk),
+                        message_items.c.cancelled_reason.is_(None),
+                    )
+                    .order_by(message_items.c.id)
+                ):
+                    items[item.message_id].append(
+                        OutboxItem(item.id, item.invoice_number, item.step)
+                    )
+        return [
+            OutboxMessage(
+                id=row.id,
+                pipeline=row.pipeline,
+                idempotency_key=row.idempotency_key,
+                debtor_id=row.debtor_id,
+                channel=row.channel,
+                step=row.step,
+                template=row.template,
+                planned_for=row.planned_for,
+                state=MessageState(row.state),
+                attempts=row.attempts,
+                reason=row.reason,
+                items=tuple(items[row.id]),
+            )
+            for row in rows
+        ]
+
+    def pending(self, pipeline: str) -> list[OutboxMessage]:
+        return self._load(
+            (messages.c.pipeline == pipeline) & (messages.c.state == MessageState.PENDING.value)
+        )
+
+    def in_state(self, state: MessageState, pipeline: str | None = None) -> list[OutboxMessage]:
+        where = messages.c.state == state.value
+        if pipeline:
+            where = where & (messages.c.pipeline == pipeline)
+        return self._load(where)
+
+    def claim(self, message_id: int, run_id: int, recipient: str) -> bool:
+        """pending -> sending, committed before the channel is called. False if not pending."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(messages)
+                .where(
+                    messages.c.id == message_id,
+                    messages.c.state == MessageState.PENDING.value,
+                )
+                .values(
+                    state=MessageState.SENDING.value,
+                    attempts=messages.c.attempts + 1,
+                    recipient=recipient,
+                    run_id=run_id,
+                    updated_at=_now(),
+                )
+            )
+            return result.rowcount == 1
+
+    def mark_sent(self, message_id: int, receipt: Receipt) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(messages)
+                .where(messages.c.id == message_id)
+                .values(state=MessageState.SENT.value, reason=None, updated_at=_now())
+            )
+            connection.execute(
+                receipts.insert().values(
+                    message_id=message_id,
+                    provider_message_id=receipt.provider_message_id,
+                    accepted_at=receipt.accepted_at,
+                    detail=receipt.detail,
+                )
+            )
+
+    def mark_failed(self, message_id: int, reason: str, *, retry: bool) -> None:
+        """A send that did not succeed: back to pending (``retry``) or failed for good."""
+        state = MessageState.PENDING if retry else MessageState.FAILED
+        self._set_state(message_id, state, reason)
+
+    def mark_uncertain_one(self, message_id: int, reason: str) -> None:
+        """The channel failed in a way that leaves delivery unknown: report, never re-send."""
+        self._set_state(message_id, MessageState.UNCERTAIN, reason)
+
+    def cancel(self, message_id: int, reason: str) -> None:
+        self._set_state(message_id, MessageState.CANCELLED, reason)
+
+    def _set_state(self, message_id: int, state: MessageState, reason: str | None) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(messages)
+                .where(messages.c.id == message_id)
+                .values(state=state.value, reason=reason, updated_at=_now())
+            )
+
+    def cancel_items(self, item_ids: list[int], reason: str) -> None:
+        """Drop invoices from a message before sending (paid meanwhile); kept for the audit."""
+        if not item_ids:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(message_items)
+                .where(message_items.c.id.in_(item_ids))
+                .values(cancelled_reason=reason)
+            )
+
+    def mark_uncertain(self, run_ids: list[int]) -> int:
+        """Messages left in ``sending`` by dead runs: their fate is unknown, never re-sent."""
+        if not run_ids:
+            return 0
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(messages)
+                .where(
+                    messages.c.run_id.in_(run_ids),
+                    messages.c.state == MessageState.SENDING.value,
+                )
+                .values(
+                    state=MessageState.UNCERTAIN.value,
+                    reason="the run sending it stopped before the result was recorded; "
+                    "check the recipient's mailbox or provider log, then resolve it by hand",
+                    updated_at=_now(),
+                )
+            )
+            return int(result.rowcount)
+
+    def history(self, pipeline: str) -> dict[str, list[StepHistory]]:
+        """Every step each invoice has had (any state), oldest first: the policy's memory."""
+        query = (
+            select(
+                message_items.c.invoice_number,
+                message_items.c.step,
+                messages.c.planned_for,
+                messages.c.state,
+            )
+            .join(messages, messages.c.id == message_items.c.message_id)
+            .where(message_items.c.pipeline == pipeline)
+            .order_by(messages.c.planned_for, message_items.c.id)
+        )
+        result: dict[str, list[StepHistory]] = defaultdict(list)
+        with self.engine.connect() as connection:
+            for number, step, planned_for, state in connection.execute(query):
+                result[number].append(StepHistory(step, planned_for, MessageState(state)))
+        return dict(result)
+
+    def contacted(self, pipeline: str, day: date) -> set[tuple[str, str]]:
+        """(debtor, channel) pairs that already have a message for ``day``."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(messages.c.debtor_id, messages.c.channel).where(
+                    messages.c.pipeline == pipeline, messages.c.planned_for == day
+                )
+            )
+            return {(debtor, channel) for debtor, channel in rows}
+
+    def contacts_of(self, pipeline: str, debtor_id: str) -> list[Contact]:
+        states = [MessageState.SENT.value, MessageState.UNCERTAIN.value]
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(messages)
+                .where(
+                    messages.c.pipeline == pipeline,
+                    messages.c.debtor_id == debtor_id,
+                    messages.c.state.in_(states),
+                )
+                .order_by(messages.c.planned_for)
+            )
+            return [
+                Contact(r.debtor_id, r.step, r.channel, r.planned_for, MessageState(r.state))
+                for r in rows
+            ]
+
+    def state_counts(self, pipeline: str | None = None) -> dict[str, int]:
+        query = select(messages.c.state, func.count()).group_by(messages.c.state)
+        if pipeline:
+            query = query.where(messages.c.pipeline == pipeline)
+        with self.engine.connect() as connection:
+            return {state: int(count) for state, count in connection.execute(query)}

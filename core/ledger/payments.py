@@ -1,0 +1,97 @@
+"""Payments the pipeline learned about, and whether the source has been told."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, select, update
+
+from dunning.core.ledger.schema import invoices, payments
+from dunning.core.models import Payment, from_cents, to_cents
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPayment:
+    id: int
+    payment: Payment
+    writeback_error: str | None
+
+
+class PaymentStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, pipeline: str, payment: Payment) -> int:
+        """Store ``payment`` and lower the invoice's open amount in the same transaction."""
+        cents = to_cents(payment.amount)
+        with self.engine.begin() as connection:
+            payment_id = connection.execute(
+                payments.insert()
+                .values(
+                    pipeline=pipeline,
+                    invoice_number=payment.invoice_number,
+                    amount_cents=cents,
+                    paid_on=payment.paid_on,
+                    origin=payment.origin,
+                    reference=payment.reference,
+                    recorded_at=datetime.now(UTC),
+                )
+                .returning(payments.c.id)
+            ).scalar_one()
+            connection.execute(
+                update(invoices)
+                .where(
+                    invoices.c.pipeline == pipeline,
+                    invoices.c.number == payment.invoice_number,
+                )
+                .values(
+                    amount_open_cents=func.max(0, invoices.c.amount_open_cents - cents)
+                    if connection.dialect.name == "sqlite"
+                    else func.greatest(0, invoices.c.amount_open_cents - cents)
+                )
+            )
+        return int(payment_id)
+
+    def unwritten(self, pipeline: str) -> list[StoredPayment]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(payments)
+                .where(payments.c.pipeline == pipeline, payments.c.written_back_at.is_(None))
+                .order_by(payments.c.id)
+            )
+            return [
+                StoredPayment(
+                    r.id,
+                    Payment(
+                        r.invoice_number,
+                        from_cents(r.amount_cents),
+                        r.paid_on,
+                        r.origin,
+                        r.reference,
+                    ),
+                    r.writeback_error,
+                )
+                for r in rows
+            ]
+
+    def total_paid(self, pipeline: str, invoice_number: str) -> int:
+        """All cents recorded against the invoice (written back or not)."""
+        with self.engine.connect() as connection:
+            total = connection.execute(
+                select(func.coalesce(func.sum(payments.c.amount_cents), 0)).where(
+                    payments.c.pipeline == pipeline,
+                    payments.c.invoice_number == invoice_number,
+                )
+            ).scalar_one()
+        return int(total)
+
+    def mark_written(self, payment_id: int) -> None:
+        self._update(payment_id, written_back_at=datetime.now(UTC), writeback_error=None)
+
+    def mark_writeback_failed(self, payment_id: int, error: str) -> None:
+        self._update(payment_id, writeback_error=error)
+
+    def _update(self, payment_id: int, **values: object) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(update(payments).where(payments.c.id == payment_id).values(**values))

@@ -1,0 +1,142 @@
+"""Rendering results for people (rich tables) and for machines (JSON-ready dicts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from dunning.core.ledger import OutboxMessage
+from dunning.core.models import Plan
+from dunning.core.summary import RunSummary
+
+
+def plan_rows(plan: Plan) -> list[dict[str, Any]]:
+    """One row per planned message, JSON-ready."""
+    return [
+        {
+            "pipeline": m.pipeline,
+            "debtor_id": m.debtor.debtor_id,
+            "debtor": m.debtor.name,
+            "recipient": m.debtor.email if m.channel else None,
+            "channel": m.channel,
+            "step": m.step,
+            "template": m.template,
+            "date": m.planned_for.isoformat(),
+            "total_open": str(m.total_open),
+            "invoices": [
+                {
+                    "number": i.invoice.number,
+                    "amount_open": str(i.invoice.amount_open),
+                    "due_date": i.invoice.due_date.isoformat(),
+                    "step": i.step,
+                    "reason": i.reason,
+                }
+                for i in m.items
+            ],
+        }
+        for m in plan.messages
+    ]
+
+
+def print_plan(console: Console, pipeline: str, plan: Plan, verbose: bool) -> None:
+    table = Table(title=f"Plan for {pipeline}: {len(plan.messages)} message(s)")
+    for column in ("debtor", "to", "channel", "step", "invoices", "open", "why"):
+        table.add_column(column, overflow="fold")
+    for message in plan.messages:
+        table.add_row(
+            f"{message.debtor.name} ({message.debtor.debtor_id})",
+            message.debtor.email or "-",
+            message.channel,
+            message.step,
+            "\n".join(i.invoice.number for i in message.items),
+            "\n".join(str(i.invoice.amount_open) for i in message.items),
+            "\n".join(i.reason for i in message.items),
+        )
+    console.print(table)
+    if verbose and plan.skipped:
+        skipped = Table(title="Not planned today")
+        for column in ("invoice", "debtor", "why"):
+            skipped.add_column(column)
+        for item in plan.skipped:
+            skipped.add_row(item.invoice_number, item.debtor_id, item.reason)
+        console.print(skipped)
+    elif plan.skipped:
+        console.print(f"{len(plan.skipped)} open invoice(s) need nothing today (--verbose: why)")
+
+
+def print_summary(console: Console, summary: RunSummary) -> None:
+    table = Table(title=f"Run of {summary.pipeline} as of {summary.as_of}", show_header=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    rows = [
+        ("synced invoices", summary.synced_invoices),
+        ("synced debtors", summary.synced_debtors),
+        ("rows skipped (bad input)", summary.skipped_rows),
+        ("invoices gone from source", summary.closed_invoices),
+        ("messages planned", summary.planned),
+        ("messages sent", summary.sent),
+        ("not sent: bad recipient", summary.bad_recipients),
+        ("cancelled (paid before sending)", summary.cancelled),
+        ("failed", summary.failed),
+        ("will retry next run", summary.retry_later),
+        ("uncertain (see dunning status)", summary.uncertain_found),
+        ("payments written back", summary.written_back),
+        ("write-backs failed", summary.writeback_failed),
+        ("open invoices needing nothing today", summary.not_due),
+    ]
+    for label, count in rows:
+        table.add_row(label, str(count))
+    for step, count in sorted(summary.sent_per_step.items()):
+        table.add_row(f"  sent: {step}", str(count))
+    for step, count in sorted(summary.failed_per_step.items()):
+        table.add_row(f"  not sent: {step}", str(count))
+    console.print(table)
+
+
+def print_problems(console: Console, problems: list[str]) -> None:
+    for problem in problems:
+        console.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
+
+
+def outbox_rows(messages: list[OutboxMessage]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": m.id,
+            "pipeline": m.pipeline,
+            "idempotency_key": m.idempotency_key,
+            "debtor_id": m.debtor_id,
+            "channel": m.channel,
+            "step": m.step,
+            "planned_for": m.planned_for.isoformat(),
+            "invoices": [i.invoice_number for i in m.items],
+            "reason": m.reason,
+        }
+        for m in messages
+    ]
+
+
+def print_status(console: Console, data: dict[str, Any]) -> None:
+    counts = Table(title="Messages by state", show_header=False)
+    counts.add_column("state")
+    counts.add_column("count", justify="right")
+    for state, count in data["messages"].items():
+        counts.add_row(state, str(count))
+    console.print(counts)
+    if data["uncertain"]:
+        table = Table(title="Uncertain: sent or not? Check, then resolve by hand")
+        for column in ("key", "invoices", "reason"):
+            table.add_column(column, overflow="fold")
+        for row in data["uncertain"]:
+            table.add_row(row["idempotency_key"], ", ".join(row["invoices"]), row["reason"] or "")
+        console.print(table)
+    runs = Table(title="Last runs")
+    for column in ("id", "pipeline", "as of", "status", "started"):
+        runs.add_column(column)
+    for run in data["runs"]:
+        runs.add_row(
+            str(run["id"]), run["pipeline"], run["as_of"], run["status"], run["started_at"]
+        )
+    console.print(runs)

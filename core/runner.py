@@ -1,0 +1,94 @@
+"""One run of one pipeline: sync -> plan -> outbox -> dispatch -> write-back.
+
+The run is recorded in the ledger's run log; a second live run of the same pipeline refuses to
+start. Whatever happens, the run ends with no message left in ``sending``: a message whose fate
+is unknown becomes ``uncertain``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dunning.core.config import LoadedConfig, LoadedPipeline
+from dunning.core.dispatch import Dispatcher
+from dunning.core.ledger import Ledger
+from dunning.core.models import Plan
+from dunning.core.policy import Step, plan_due_actions
+from dunning.core.progress import NoProgress, Progress
+from dunning.core.source import Source, SourceContext
+from dunning.core.summary import RunSummary
+from dunning.core.sync import sync_source
+from dunning.core.writeback import write_back_payments
+
+
+def policy_steps(pipeline: LoadedPipeline) -> list[Step]:
+    return [
+        Step(
+            name=s.name,
+            channel=s.channel,
+            template=s.template,
+            after_due=s.after_due,
+            after_previous=s.after_previous,
+            min_open_amount=s.min_open_amount,
+        )
+        for s in pipeline.steps
+    ]
+
+
+def make_source(config: LoadedConfig, pipeline: LoadedPipeline) -> Source:
+    context = SourceContext(pipeline=pipeline.name, config_dir=config.directory)
+    return pipeline.source_cls(pipeline.source_config, context)
+
+
+def plan_pipeline(ledger: Ledger, pipeline: LoadedPipeline, today: date) -> Plan:
+    """What the policy would send today, from the ledger as it stands (no sync, no writes)."""
+    name = pipeline.name
+    return plan_due_actions(
+        pipeline=name,
+        steps=policy_steps(pipeline),
+        today=today,
+        invoices=ledger.invoices.dunnable(name),
+        debtors=ledger.invoices.debtors(name),
+        history=ledger.outbox.history(name),
+        contacted_today=ledger.outbox.contacted(name, today),
+    )
+
+
+def run_pipeline(
+    config: LoadedConfig,
+    pipeline: LoadedPipeline,
+    ledger: Ledger,
+    today: date,
+    progress: Progress | None = None,
+    retry_wait: float = 0.5,
+) -> RunSummary:
+    """Run ``pipeline`` once as of ``today`` and return what happened."""
+    progress = progress or NoProgress()
+    summary = RunSummary(pipeline=pipeline.name, as_of=today)
+    run_id, dead_runs = ledger.runs.start(pipeline.name, today)
+    status = "failed"
+    try:
+        summary.uncertain_found = ledger.outbox.mark_uncertain(dead_runs)
+        if summary.uncertain_found:
+            summary.problems.append(
+                f"{summary.uncertain_found} message(s) were being sent when an earlier run "
+                "stopped; they are marked uncertain and will not be re-sent (see dunning status)"
+            )
+        source = make_source(config, pipeline)
+        sync_source(source, ledger, pipeline.name, run_id, summary, progress)
+        plan = plan_pipeline(ledger, pipeline, today)
+        summary.not_due = len(plan.skipped)
+        for message in plan.messages:
+            if ledger.outbox.add(run_id, message):
+                summary.planned += 1
+            else:
+                summary.already_planned += 1
+        Dispatcher(
+            pipeline, ledger, run_id, today, summary, progress, config.directory, retry_wait
+        ).run()
+        write_back_payments(source, ledger, pipeline.name, summary)
+        status = "completed" if summary.exit_code == 0 else "partial"
+    finally:
+        summary.uncertain_found += ledger.outbox.mark_uncertain([run_id])
+        ledger.runs.finish(run_id, status, summary.to_dict())
+    return summary
