@@ -66,7 +66,7 @@ def test_open_creates_schema_in_wal_mode_and_is_idempotent(tmp_path: Path):
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path):
-    with pytest.raises(LedgerError, match="ledger folder .* does not exist"):
+    with pytest.raises(LedgerError, match=r"ledger folder .* does not exist"):
         Ledger.open(f"sqlite:///{tmp_path / 'nope' / 'ledger.db'}")
 
 
