@@ -1,0 +1,108 @@
+"""The ``source:`` section of a CSV pipeline: where the file is and how to read it.
+
+Every key has a default that fits a typical Dutch spreadsheet export except ``path``. Unknown keys
+(also inside ``columns:``) are configuration errors, so a misspelt key never goes unnoticed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from dunning.core.source import SourceConfig
+
+LANGUAGE_PATTERN = re.compile(r"^[a-z]{2}$")
+
+
+class CsvColumns(BaseModel):
+    """Logical field -> header name in the file. Matching is case-insensitive and trims spaces.
+
+    Required columns: ``invoice_number``, ``debtor_id``, ``debtor_name``, ``issue_date``,
+    ``due_date`` and ``amount``. Every other column may be absent from the file; the write-back
+    columns (``paid``, ``paid_date``, ``paid_amount``) are appended when a payment is written.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    invoice_number: str = Field(default="factuurnummer", min_length=1)
+    debtor_id: str = Field(default="debiteurnummer", min_length=1)
+    debtor_name: str = Field(default="debiteur", min_length=1)
+    contact_name: str = Field(default="contactpersoon", min_length=1)
+    email: str = Field(default="email", min_length=1)
+    phone: str = Field(default="telefoon", min_length=1)
+    language: str = Field(default="taal", min_length=1)
+    debtor_kind: str = Field(default="soort", min_length=1)
+    issue_date: str = Field(default="factuurdatum", min_length=1)
+    due_date: str = Field(default="vervaldatum", min_length=1)
+    amount: str = Field(default="bedrag", min_length=1)
+    amount_open: str = Field(default="openstaand", min_length=1)
+    currency: str = Field(default="valuta", min_length=1)
+    payment_link: str = Field(default="betaallink", min_length=1)
+    paid: str = Field(default="betaald", min_length=1)
+    paid_date: str = Field(default="betaaldatum", min_length=1)
+    paid_amount: str = Field(default="betaald_bedrag", min_length=1)
+
+
+REQUIRED_FIELDS: tuple[str, ...] = (
+    "invoice_number",
+    "debtor_id",
+    "debtor_name",
+    "issue_date",
+    "due_date",
+    "amount",
+)
+"""Logical fields whose header must be in the file; every other column is optional."""
+
+WRITEBACK_FIELDS: tuple[str, ...] = ("paid", "paid_date", "paid_amount")
+"""Columns ``register_payment`` writes, appended to the header (in this order) when absent."""
+
+
+class CsvConfig(SourceConfig):
+    """Settings of a ``type: csv`` source. ``path`` is relative to the folder of pipelines.yaml."""
+
+    path: Path
+    delimiter: str = ";"
+    decimal: Literal[",", "."] = ","
+    date_format: str = "auto"
+    encoding: str = "utf-8-sig"
+    default_language: str = "nl"
+    columns: CsvColumns = CsvColumns()
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        if value.lower() == "tab":
+            return "\t"
+        if len(value) != 1 or value in '\r\n"':
+            raise ValueError("delimiter must be one character such as ';' or ',' (or 'tab')")
+        return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _auto_or_strptime(cls, value: str) -> str:
+        if value != "auto" and "%" not in value:
+            raise ValueError("date_format must be 'auto' or a strptime format such as '%d-%m-%Y'")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(
+                "unknown encoding; use e.g. 'utf-8-sig' (default), 'utf-8' or 'cp1252'"
+            ) from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not LANGUAGE_PATTERN.match(value):
+            raise ValueError("default_language must be a two-letter code such as 'nl' or 'en'")
+        return value

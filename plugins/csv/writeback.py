@@ -1,0 +1,266 @@
+"""Write a payment back into the CSV file: atomically, idempotently, touching only one row.
+
+The file is streamed into a temporary file in the same folder, which then replaces the original
+with ``os.replace`` after an ``fsync``; a failure at any point leaves the original untouched and
+no temporary file behind. Every record other than the paid invoice's (and the header, when
+write-back columns must be appended) is copied byte for byte.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+from dunning.core.errors import SourceError
+from dunning.core.models import Invoice, Payment
+from dunning.plugins.csv.config import WRITEBACK_FIELDS, CsvConfig
+from dunning.plugins.csv.header import HeaderMap, map_header
+from dunning.plugins.csv.rowtext import rewrite_record
+from dunning.plugins.csv.stream import Record, iter_records, open_binary, text_stream
+from dunning.plugins.csv.values import DateFormat, format_amount, parse_amount, parse_flag
+
+BOM = codecs.BOM_UTF8
+PAID_MARK = "ja"
+
+
+def write_payment(path: Path, config: CsvConfig, invoice: Invoice, payment: Payment) -> None:
+    """Record ``payment`` on the row of ``payment.invoice_number`` in the file at ``path``.
+
+    The row gets ``paid_amount`` = its previous paid amount + ``payment.amount``, ``paid_date`` =
+    ``payment.paid_on`` (in the style of the row's invoice date), ``paid`` = ``ja`` once nothing is
+    left open, and, when the file has an ``amount_open`` column, the new open amount. Missing
+    write-back columns are appended to the header.
+
+    Idempotent: the payment counts as already written, and the file is left as it is, when the
+    row's paid date is ``payment.paid_on``, its paid amount is at least ``payment.amount``, and
+    its open amount is no more than ``invoice.amount_open``. ``invoice`` is the ledger's view,
+    whose open amount already has every payment not yet written back taken off; so a second
+    payment of the same invoice on the same day (the ledger still expects less open than the
+    file shows) is written, while a repeat of one already in the file is not.
+
+    Raises :class:`SourceError` (file unchanged) for an unknown invoice number, a non-positive
+    payment, a row whose amounts cannot be read, or a failing write.
+    """
+    file_name = path.name
+    if payment.invoice_number != invoice.number:
+        raise SourceError(
+            f"{file_name}: payment for invoice {payment.invoice_number!r} was passed with "
+            f"invoice {invoice.number!r}; nothing was written (this is a bug in the caller)"
+        )
+    if payment.amount <= 0:
+        raise SourceError(
+            f"{file_name}: payment of {payment.amount} for invoice {payment.invoice_number!r} "
+            "is not a positive amount; nothing was written; correct the payment in the ledger"
+        )
+    write_encoding = _write_encoding(path, config.encoding)
+    with _replacement(path, write_encoding) as (out, commit):
+        with open_binary(path) as binary, text_stream(binary, config.encoding) as text:
+            read_state = _file_state(os.fstat(binary.fileno()))
+            records = iter_records(
+                text,
+                file_name=file_name,
+                delimiter=config.delimiter,
+                encoding=config.encoding,
+                keep_raw=True,
+            )
+            changed = _copy_with_payment(records, out, config, file_name, invoice, payment)
+        if changed:
+            commit(read_state)
+
+
+def _write_encoding(path: Path, encoding: str) -> str:
+    """The codec to write the file back with: for ``utf-8-sig``, a BOM only if it had one."""
+    if codecs.lookup(encoding).name != "utf-8-sig":
+        return encoding
+    with open_binary(path) as binary:
+        return encoding if binary.read(len(BOM)) == BOM else "utf-8"
+
+
+def _file_state(stat: os.stat_result) -> tuple[int, int]:
+    """What tells us another program saved the file meanwhile: modification time and size."""
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _copy_with_payment(
+    records: Iterator[Record],
+    out: TextIO,
+    config: CsvConfig,
+    file_name: str,
+    invoice: Invoice,
+    payment: Payment,
+) -> bool:
+    """Copy ``records`` to ``out`` with the payment applied; False when nothing had to change."""
+    header_record = next(records, None)
+    while header_record is not None and header_record.is_blank:
+        out.write(header_record.raw)
+        header_record = next(records, None)
+    if header_record is None:
+        raise SourceError(
+            f"{file_name}: the file is empty; invoice {invoice.number!r} is not in it"
+        )
+    header = map_header(header_record.cells, config.columns, file_name, config.delimiter)
+
+    header_cells = list(header_record.cells)
+    indexes = dict(header.indexes)
+    for name in WRITEBACK_FIELDS:
+        if name not in indexes:
+            indexes[name] = len(header_cells)
+            header_cells.append(getattr(config.columns, name))
+    if header_cells == header_record.cells:
+        out.write(header_record.raw)
+    else:
+        out.write(rewrite_record(header_record, header_cells, config.delimiter))
+    full_header = HeaderMap(indexes=indexes)
+
+    changed = False
+    found = False
+    for record in records:
+        number = header.cell(record.cells, "invoice_number")
+        if found or record.is_blank or number != payment.invoice_number:
+            out.write(record.raw)
+            continue
+        found = True
+        place = f"{file_name}:{record.line}"
+        new_cells = _apply(record.cells, header, full_header, config, place, invoice, payment)
+        if new_cells is None or new_cells == record.cells:
+            out.write(record.raw)
+        else:
+            out.write(rewrite_record(record, new_cells, config.delimiter))
+            changed = True
+    if not found:
+        raise SourceError(
+            f"{file_name}: invoice {payment.invoice_number!r} is not in the file, so its payment "
+            "cannot be written back; check whether its line was removed or renumbered "
+            "(the file was left unchanged)"
+        )
+    return changed
+
+
+def _apply(
+    cells: list[str],
+    header: HeaderMap,
+    full_header: HeaderMap,
+    config: CsvConfig,
+    place: str,
+    invoice: Invoice,
+    payment: Payment,
+) -> list[str] | None:
+    """The row's cells after ``payment``; ``None`` when the row already records it."""
+
+    def amount(name: str, what: str) -> Decimal | None:
+        text = header.cell(cells, name)
+        if not text:
+            return None
+        value = parse_amount(text, config.decimal)
+        if value is None:
+            raise SourceError(
+                f"{place}: {what} {text!r} is not a number, so the payment of invoice "
+                f"{payment.invoice_number!r} cannot be written back; correct the cell "
+                "(the file was left unchanged; the payment is retried on the next run)"
+            )
+        return value
+
+    total = amount("amount", "amount") or Decimal("0.00")
+    paid_before = amount("paid_amount", "paid amount") or Decimal("0.00")
+    already_paid = parse_flag(header.cell(cells, "paid")) is True
+    open_cell = amount("amount_open", "open amount")
+    if already_paid:
+        open_before = Decimal("0.00")
+    elif open_cell is not None:
+        open_before = open_cell
+    else:
+        open_before = total - paid_before
+
+    dates = DateFormat(config.date_format)
+    last_paid_on = dates.parse(header.cell(cells, "paid_date"))
+    if (
+        last_paid_on == payment.paid_on
+        and paid_before >= payment.amount
+        and open_before <= invoice.amount_open
+    ):
+        return None
+
+    open_after = open_before - payment.amount
+    new_cells = list(cells)
+    new_cells.extend([""] * (max(full_header.indexes.values()) + 1 - len(new_cells)))
+
+    def put(name: str, value: str) -> None:
+        new_cells[full_header.indexes[name]] = value
+
+    put("paid_amount", format_amount(paid_before + payment.amount, config.decimal))
+    put("paid_date", payment.paid_on.strftime(dates.style_of(header.cell(cells, "issue_date"))))
+    if open_after <= 0 and not already_paid:
+        put("paid", PAID_MARK)
+    if header.has("amount_open"):
+        put("amount_open", format_amount(max(open_after, Decimal("0.00")), config.decimal))
+    return new_cells
+
+
+@contextlib.contextmanager
+def _replacement(path: Path, encoding: str) -> Iterator[tuple[TextIO, _Commit]]:
+    """A temporary file next to ``path``; ``commit(state)`` makes it replace ``path`` on exit.
+
+    Without ``commit`` (or on any error) the temporary file is removed and ``path`` untouched.
+    """
+    try:
+        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise SourceError(
+            f"cannot write next to {str(path)!r} ({exc.strerror or exc}); the folder must be "
+            "writable for payments to be written back (the file was left unchanged)"
+        ) from None
+    temp = Path(temp_name)
+    commit = _Commit()
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as out:
+            yield out, commit
+            out.flush()
+            os.fsync(out.fileno())
+        if commit.read_state is not None:
+            current = path.stat()
+            if _file_state(current) != commit.read_state:
+                raise SourceError(
+                    f"{str(path)!r} was changed by another program while the payment was being "
+                    "written; it was left as that program saved it; the payment is retried on "
+                    "the next run"
+                )
+            with contextlib.suppress(OSError):
+                temp.chmod(current.st_mode & 0o7777)
+            temp.replace(path)
+            _fsync_folder(path.parent)
+    except OSError as exc:
+        raise SourceError(
+            f"writing the payment into {str(path)!r} failed ({exc.strerror or exc}); "
+            "the file was left unchanged; the payment is retried on the next run"
+        ) from None
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+class _Commit:
+    """Called by the writer once the temporary file is complete and should replace the original.
+
+    ``read_state`` is the original's :func:`_file_state` when it was read; the replacement is
+    refused if the file no longer looks like that.
+    """
+
+    read_state: tuple[int, int] | None = None
+
+    def __call__(self, read_state: tuple[int, int]) -> None:
+        self.read_state = read_state
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable where the platform allows syncing a directory."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
