@@ -124,7 +124,7 @@ def run(
             if strict and summary.has_warnings:
                 exit_code = max(exit_code, EXIT_PARTIAL)
             if not as_json:
-                report.print_problems(err, summary.problems)
+                report.print_problems(summary.problems)
                 report.print_summary(out, summary)
     if as_json:
         click.echo(json.dumps(summaries, indent=2))

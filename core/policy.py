@@ -145,7 +145,8 @@ def plan_due_actions(
                 SkippedItem(
                     invoice.number,
                     invoice.debtor_id,
-                    f"debtor already has a message on channel {step.channel!r} today; waits for tomorrow",
+                    f"debtor already has a message on channel {step.channel!r} today; "
+                    "waits for tomorrow",
                 )
             )
             continue

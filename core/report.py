@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from dunning.core.ledger import OutboxMessage
@@ -96,9 +96,10 @@ def print_summary(console: Console, summary: RunSummary) -> None:
     console.print(table)
 
 
-def print_problems(console: Console, problems: list[str]) -> None:
+def print_problems(problems: list[str]) -> None:
+    """Warnings on stderr, one line each (never wrapped), for people and for log files."""
     for problem in problems:
-        console.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
+        click.echo(f"warning: {problem}", err=True)
 
 
 def outbox_rows(messages: list[OutboxMessage]) -> list[dict[str, Any]]:
