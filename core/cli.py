@@ -123,8 +123,8 @@ def run(
             exit_code = max(exit_code, summary.exit_code)
             if strict and summary.has_warnings:
                 exit_code = max(exit_code, EXIT_PARTIAL)
+            report.print_problems(summary.problems)
             if not as_json:
-                report.print_problems(summary.problems)
                 report.print_summary(out, summary)
     if as_json:
         click.echo(json.dumps(summaries, indent=2))
