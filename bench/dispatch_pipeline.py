@@ -49,8 +49,9 @@ class StageClock:
 
 
 def write_portfolio(folder: Path, count: int) -> None:
-    lines = ["factuurnummer;debiteurnummer;debiteur;contactpersoon;email;factuurdatum;"
-             "vervaldatum;bedrag"]
+    lines = [
+        "factuurnummer;debiteurnummer;debiteur;contactpersoon;email;factuurdatum;vervaldatum;bedrag"
+    ]
     lines += [
         f"B-{n:06d};D{n:06d};Klant {n} B.V.;Anna Klant;anna{n}@example.nl;01-02-2026;"
         f"03-03-2026;{100 + n % 900},50"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
@@ -69,8 +70,9 @@ class Connection(Protocol):
         """Deliver ``message``; return the provider's receipt.
 
         Raises :class:`~dunning.core.errors.SendError` (``retryable`` or not) or
-        :class:`~dunning.core.errors.BadRecipient`. Any other exception is treated as a
-        retryable failure of this one message.
+        :class:`~dunning.core.errors.BadRecipient` when the message was certainly *not*
+        delivered. Any other exception means its fate is unknown: the message is marked
+        ``uncertain`` and never re-sent automatically.
         """
         ...
 
@@ -103,8 +105,10 @@ class Channel(ABC):
         Raises :class:`~dunning.core.errors.SendError` when the provider cannot be reached at all.
         """
 
-    def check(self) -> None:  # noqa: B027 - optional hook, empty by default
+    def check(self, templates: Collection[str] = ()) -> None:  # noqa: B027 - optional hook
         """Validate what can be validated without sending (templates exist, folder writable).
+
+        ``templates`` are the template names the pipeline's steps use on this channel.
 
         Called by ``dunning check`` and before a run; raises
         :class:`~dunning.core.errors.ConfigError`. The default checks nothing.

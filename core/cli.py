@@ -170,7 +170,8 @@ def check(config_path: Path | None) -> None:
     config = load_config(path)
     for loaded in config.pipelines.values():
         for name in loaded.channels:
-            make_channel(loaded, name, config.directory).check()
+            templates = sorted({s.template for s in loaded.steps if s.channel == name})
+            make_channel(loaded, name, config.directory).check(templates)
     names = ", ".join(config.pipelines)
     click.echo(f"{path}: ok ({len(config.pipelines)} pipeline(s): {names})")
 

@@ -1,0 +1,89 @@
+"""File delivery: each message becomes one ``.eml`` file in a folder (for previews, for a mail
+system that picks files up, and for tests).
+
+The file name is derived from the idempotency key only, and files are written atomically (a
+temporary file, then ``os.replace``): sending the same message again overwrites its file instead
+of adding a second one, and a reader never sees half a message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dunning.channels.email.message import Builder
+from dunning.core.channel import OutgoingMessage
+from dunning.core.errors import SendError
+from dunning.core.models import Receipt
+
+UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def eml_name(idempotency_key: str) -> str:
+    """A safe, stable file name for a key: readable prefix plus a hash that keeps it unique."""
+    readable = UNSAFE.sub("_", idempotency_key).strip("._")[:80] or "message"
+    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:12]
+    return f"{readable}-{digest}.eml"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that the file is either absent, old, or complete and new."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def prepare_folder(folder: Path) -> None:
+    """Create ``folder`` if needed and prove a file can be written in it; ``OSError`` if not."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomically(folder / ".dunning-write-test", b"")
+    (folder / ".dunning-write-test").unlink()
+
+
+class FileConnection:
+    """Writes messages to ``folder`` (see :class:`dunning.core.channel.Connection`)."""
+
+    def __init__(self, folder: Path, build: Builder) -> None:
+        self.folder = folder
+        self.build = build
+
+    def open(self) -> None:
+        """Create the folder; raises :class:`SendError` when it cannot be written."""
+        try:
+            prepare_folder(self.folder)
+        except OSError as exc:
+            raise SendError(
+                f"cannot write email files to {self.folder}: {exc.strerror or exc}; "
+                "check the channel's 'folder' and its permissions",
+                retryable=False,
+            ) from None
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        """Write ``message`` as ``<folder>/<name from key>.eml``; same key, same file."""
+        built = self.build(message)
+        data = built.as_bytes()
+        path = self.folder / eml_name(message.idempotency_key)
+        try:
+            write_atomically(path, data)
+        except OSError as exc:
+            raise SendError(
+                f"cannot write {path}: {exc.strerror or exc}; check free disk space and "
+                "permissions (it will be retried)",
+                retryable=True,
+            ) from None
+        return Receipt(
+            provider_message_id=built.message_id,
+            accepted_at=datetime.now(UTC),
+            detail=f"written to {path}",
+        )
