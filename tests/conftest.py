@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.smtp_server"]  # the smtp_server fixture
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_TODAY = "2026-03-16"
 

@@ -231,6 +231,11 @@ class SMTPTestServer:
         with self.handler.lock:
             self.handler.refusals[address.lower()] = REFUSALS[code]
 
+    def accept(self, address: str) -> None:
+        """Stop refusing ``address``."""
+        with self.handler.lock:
+            self.handler.refusals.pop(address.lower(), None)
+
     def answer_data_with(self, reply: str | None) -> None:
         """Answer every DATA with ``reply`` (e.g. ``"554 5.6.0 rejected"``); ``None`` accepts."""
         with self.handler.lock:

@@ -134,3 +134,19 @@ def test_missing_source_file_exits_3_with_a_clear_error(project: Path, cli):
     assert result.stderr.startswith("error: ")
     assert "invoices.csv" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_broken_config_after_runs_leaves_ledger_and_files_intact(project: Path, cli):
+    cli("run", "--date", SAMPLE_TODAY, "--quiet")
+    ledger_before = json.loads(cli("status", "--json").stdout)["messages"]
+    csv_before = (project / "sample" / "invoices.csv").read_bytes()
+    mail_before = emails(project)
+    config = project / "pipelines.yaml"
+    config.write_text(config.read_text().replace("type: csv", "type: cvs"))
+    result = cli("run", "--date", "2026-04-30")
+    assert result.returncode == 2
+    assert "did you mean 'csv'?" in result.stderr
+    config.write_text(config.read_text().replace("type: cvs", "type: csv"))
+    assert json.loads(cli("status", "--json").stdout)["messages"] == ledger_before
+    assert (project / "sample" / "invoices.csv").read_bytes() == csv_before
+    assert emails(project) == mail_before
