@@ -72,7 +72,9 @@ class Source(ABC):
     def register_payment(self, invoice: Invoice, payment: Payment) -> None:
         """Write ``payment`` back to the platform so the invoice shows as (partly) paid there.
 
-        Must be idempotent for the same payment. Raises
+        ``invoice`` is the ledger's view: its ``amount_open`` already has every payment the
+        source has not yet been told about taken off (this one included). Must be idempotent
+        for the same payment. Raises
         :class:`~dunning.core.errors.SourceError` when the write fails; the ledger keeps the
         payment and retries the write-back on the next run.
         """
