@@ -287,14 +287,15 @@ class Outbox:
             return {(debtor, channel) for debtor, channel in rows}
 
     def contacts_of(self, pipeline: str, debtor_id: str) -> list[Contact]:
-        states = [MessageState.SENT.value, MessageState.UNCERTAIN.value]
+        """Messages certainly sent to the debtor, oldest first (uncertain ones are left out:
+        a template must not claim "we wrote to you on ..." when that is not known)."""
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(messages)
                 .where(
                     messages.c.pipeline == pipeline,
                     messages.c.debtor_id == debtor_id,
-                    messages.c.state.in_(states),
+                    messages.c.state == MessageState.SENT.value,
                 )
                 .order_by(messages.c.planned_for)
             )
