@@ -23,6 +23,7 @@ from dunning.core.config import load_config  # noqa: E402
 from dunning.core.ledger import Ledger  # noqa: E402
 from dunning.core.progress import Progress  # noqa: E402
 from dunning.core.runner import run_pipeline  # noqa: E402
+from tests.portfolio import overdue_rows, write_smtp_project  # noqa: E402
 from tests.smtp_server import SpoolServerProcess  # noqa: E402
 
 AS_OF = date(2026, 3, 20)
@@ -48,44 +49,15 @@ class StageClock:
             self.took[self.current] = time.perf_counter() - self.started[self.current]
 
 
-def write_portfolio(folder: Path, count: int) -> None:
-    lines = [
-        "factuurnummer;debiteurnummer;debiteur;contactpersoon;email;factuurdatum;vervaldatum;bedrag"
-    ]
-    lines += [
-        f"B-{n:06d};D{n:06d};Klant {n} B.V.;Anna Klant;anna{n}@example.nl;01-02-2026;"
-        f"03-03-2026;{100 + n % 900},50"
-        for n in range(count)
-    ]
-    (folder / "invoices.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work)
-        write_portfolio(folder, args.count)
         with SpoolServerProcess(folder / "spool") as server:
-            (folder / "pipelines.yaml").write_text(
-                f"""
-pipelines:
-  bench:
-    creditor: {{name: Bench B.V., iban: NL91ABNA0417164300}}
-    source: {{type: csv, path: invoices.csv}}
-    channels:
-      email:
-        type: email
-        delivery: smtp
-        from_address: debiteuren@example.nl
-        smtp: {{host: 127.0.0.1, port: {server.port}, security: none}}
-    steps:
-      - {{name: friendly-reminder, after_due: 3, channel: email, template: friendly-reminder}}
-""",
-                encoding="utf-8",
-            )
-            config = load_config(folder / "pipelines.yaml")
+            path = write_smtp_project(folder, overdue_rows(args.count, "B-"), "bench", server.port)
+            config = load_config(path)
             ledger = Ledger.open(config.state_url)
             clock = StageClock()
             progress: Progress = clock

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.portfolio import overdue_rows, write_smtp_project
 from tests.smtp_server import SpoolServerProcess, read_spool
 
 DEBTORS = 400
@@ -26,40 +27,6 @@ AS_OF = "2026-03-20"
 KILLS = 15
 
 pytestmark = pytest.mark.slow
-
-
-def write_portfolio(folder: Path) -> None:
-    lines = [
-        "factuurnummer;debiteurnummer;debiteur;contactpersoon;email;factuurdatum;vervaldatum;bedrag"
-    ]
-    for n in range(DEBTORS):
-        lines.append(
-            f"2026-{n:04d};D{n:04d};Klant {n} B.V.;Anna Klant{n};anna{n}@example.nl;"
-            f"01-02-2026;03-03-2026;{100 + n},50"
-        )
-    (folder / "invoices.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def write_config(folder: Path, port: int) -> Path:
-    config = folder / "pipelines.yaml"
-    config.write_text(
-        f"""
-pipelines:
-  crash:
-    creditor: {{name: Test B.V., iban: NL91ABNA0417164300}}
-    source: {{type: csv, path: invoices.csv}}
-    channels:
-      email:
-        type: email
-        delivery: smtp
-        from_address: debiteuren@example.nl
-        smtp: {{host: 127.0.0.1, port: {port}, security: none, timeout: 10}}
-    steps:
-      - {{name: friendly-reminder, after_due: 3, channel: email, template: friendly-reminder}}
-""",
-        encoding="utf-8",
-    )
-    return config
 
 
 def dunning(*args: str) -> list[str]:
@@ -83,13 +50,12 @@ def wait_for_more_mail(
 
 
 def test_killed_runs_never_send_twice_and_lose_nothing(tmp_path: Path):
-    write_portfolio(tmp_path)
     spool = tmp_path / "spool"
     spool.mkdir()
     rng = random.Random(20261123)
     killed = 0
     with SpoolServerProcess(spool) as server:
-        config = write_config(tmp_path, server.port)
+        config = write_smtp_project(tmp_path, overdue_rows(DEBTORS), "crash", server.port)
         for _ in range(KILLS):
             run = subprocess.Popen(
                 dunning("run", "--config", str(config), "--date", AS_OF, "--quiet"),

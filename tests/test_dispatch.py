@@ -10,11 +10,11 @@ from dunning.core.config import LoadedConfig, load_config
 from dunning.core.ledger import Ledger
 from dunning.core.models import Payment
 from dunning.core.runner import run_pipeline
+from tests.portfolio import FRIENDLY, SECOND, write_smtp_project
 from tests.smtp_server import SMTPTestServer
 
 AS_OF = date(2026, 3, 20)
 ROWS = [
-    "factuurnummer;debiteurnummer;debiteur;contactpersoon;email;factuurdatum;vervaldatum;bedrag",
     "A-1;D1;Alfa B.V.;Anna Alfa;anna@alfa.example;01-02-2026;03-03-2026;100,00",
     "A-2;D1;Alfa B.V.;Anna Alfa;anna@alfa.example;05-02-2026;07-03-2026;50,00",
     "B-1;D2;Beta B.V.;Bob Beta;bob@beta.example;01-02-2026;03-03-2026;200,00",
@@ -23,26 +23,7 @@ ROWS = [
 
 
 def project(tmp_path: Path, port: int) -> LoadedConfig:
-    (tmp_path / "invoices.csv").write_text("\n".join(ROWS) + "\n", encoding="utf-8")
-    (tmp_path / "pipelines.yaml").write_text(
-        f"""
-pipelines:
-  p:
-    creditor: {{name: Test B.V., iban: NL91ABNA0417164300}}
-    source: {{type: csv, path: invoices.csv}}
-    channels:
-      email:
-        type: email
-        delivery: smtp
-        from_address: debiteuren@example.nl
-        smtp: {{host: 127.0.0.1, port: {port}, security: none}}
-    steps:
-      - {{name: friendly-reminder, after_due: 3, channel: email, template: friendly-reminder}}
-      - {{name: second-reminder, after_previous: 7, channel: email, template: second-reminder}}
-""",
-        encoding="utf-8",
-    )
-    return load_config(tmp_path / "pipelines.yaml")
+    return load_config(write_smtp_project(tmp_path, ROWS, "p", port, (FRIENDLY, SECOND)))
 
 
 def run(config: LoadedConfig, day: date = AS_OF):
