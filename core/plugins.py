@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any, TypeVar
 
 import pluggy
@@ -102,11 +101,3 @@ def load_registry(manager: pluggy.PluginManager | None = None) -> Registry:
 
             impl.function(register=register)
     return registry
-
-
-def installed_distribution(plugin_name: str) -> str | None:
-    """The distribution that ships the entry point ``plugin_name``, for ``dunning plugins``."""
-    for entry_point in metadata.entry_points(group=PROJECT_NAME):
-        if entry_point.name == plugin_name and entry_point.dist is not None:
-            return f"{entry_point.dist.name} {entry_point.dist.version}"
-    return None

@@ -201,11 +201,6 @@ class InvoiceStore:
             for row in connection.execute(query):
                 yield invoice_from_row(row)
 
-    def all_invoices(self, pipeline: str) -> list[Invoice]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(select(invoices).where(invoices.c.pipeline == pipeline))
-            return [invoice_from_row(row) for row in rows]
-
     def get(self, pipeline: str, numbers: Iterable[str]) -> dict[str, tuple[Invoice, bool]]:
         """Current state of ``numbers``: the invoice and whether it is still in the source."""
         wanted = list(numbers)

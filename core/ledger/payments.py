@@ -75,17 +75,6 @@ class PaymentStore:
                 for r in rows
             ]
 
-    def total_paid(self, pipeline: str, invoice_number: str) -> int:
-        """All cents recorded against the invoice (written back or not)."""
-        with self.engine.connect() as connection:
-            total = connection.execute(
-                select(func.coalesce(func.sum(payments.c.amount_cents), 0)).where(
-                    payments.c.pipeline == pipeline,
-                    payments.c.invoice_number == invoice_number,
-                )
-            ).scalar_one()
-        return int(total)
-
     def mark_written(self, payment_id: int) -> None:
         self._update(payment_id, written_back_at=datetime.now(UTC), writeback_error=None)
 
