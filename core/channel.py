@@ -12,7 +12,15 @@ from typing import ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from dunning.core.models import Creditor, Debtor, Invoice, Receipt
+from dunning.core.models import (
+    Confirmation,
+    Creditor,
+    Debtor,
+    EarlyDiscount,
+    Invoice,
+    Receipt,
+    ResumeNote,
+)
 
 
 class ChannelConfig(BaseModel):
@@ -61,6 +69,12 @@ class OutgoingMessage:
     today: date
     creditor: Creditor
     previous_contacts: tuple[PreviousContact, ...] = ()
+    early_discount: EarlyDiscount | None = None
+    """Set when the invoices' terms offer an early-payment discount that has not expired."""
+    resume_notes: tuple[ResumeNote, ...] = ()
+    """Broken promises or missed instalments since the last message: the message says so."""
+    confirmation: Confirmation | None = None
+    """Set on confirmation messages (``confirm-*`` templates): the agreement or pause confirmed."""
 
 
 class Connection(Protocol):

@@ -23,10 +23,11 @@ from dunning.core.errors import EXIT_OK, EXIT_PARTIAL, DunningError
 from dunning.core.ledger import Ledger
 from dunning.core.models import MessageState
 from dunning.core.payments import mark_paid
+from dunning.core.planning import plan_pipeline
 from dunning.core.plugins import load_registry
 from dunning.core.progress import NoProgress, Progress
 from dunning.core.rich_progress import RichProgress
-from dunning.core.runner import plan_pipeline, run_pipeline
+from dunning.core.runner import run_pipeline
 
 F = TypeVar("F", bound=Callable[..., Any])
 out = Console()

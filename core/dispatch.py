@@ -10,7 +10,7 @@ killed between claim and record leaves ``sending`` behind, which the next run re
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from tenacity import (
@@ -30,7 +30,10 @@ from dunning.core.channel import (
 from dunning.core.config import LoadedPipeline
 from dunning.core.errors import BadRecipient, SendError
 from dunning.core.ledger import Ledger, OutboxMessage
-from dunning.core.models import Invoice, Receipt
+from dunning.core.ledger.outbox import CONFIRMATION, STEP
+from dunning.core.models import Confirmation, ConfirmationEvent, Invoice, Receipt
+from dunning.core.policy.build import policy_rules
+from dunning.core.policy.discount import early_discount
 from dunning.core.progress import Progress
 from dunning.core.summary import RunSummary
 
@@ -63,6 +66,9 @@ class Dispatcher:
         progress: Progress,
         config_dir: Path,
         retry_wait: float = 0.5,
+        *,
+        only_kind: str | None = None,
+        now: datetime | None = None,
     ) -> None:
         self.config_dir = config_dir
         self.pipeline = pipeline
@@ -72,9 +78,15 @@ class Dispatcher:
         self.summary = summary
         self.progress = progress
         self.retry_wait = retry_wait
+        self.only_kind = only_kind
+        self.rules = policy_rules(pipeline.config, now)
 
     def run(self) -> None:
-        pending = self.ledger.outbox.pending(self.pipeline.name)
+        pending = [
+            m
+            for m in self.ledger.outbox.pending(self.pipeline.name)
+            if self.only_kind is None or m.kind == self.only_kind
+        ]
         by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
         for message in pending:
             by_channel[message.channel].append(message)
@@ -108,6 +120,11 @@ class Dispatcher:
         current = self.ledger.invoices.get(
             self.pipeline.name, [item.invoice_number for item in message.items]
         )
+        if message.kind != STEP:
+            # Thank-you notes are about paid invoices; confirmations about the agreement.
+            return [
+                current[i.invoice_number][0] for i in message.items if i.invoice_number in current
+            ]
         still_open, closed = [], []
         for item in message.items:
             found = current.get(item.invoice_number)
@@ -118,15 +135,32 @@ class Dispatcher:
         self.ledger.outbox.cancel_items(closed, "paid or no longer open before sending")
         return still_open
 
+    def _outside_window(self, message: OutboxMessage, timezone: str | None) -> bool:
+        window, now = self.rules.send_window, self.rules.now
+        if message.kind != STEP or window is None or now is None:
+            return False
+        return not window.contains(now, timezone or self.rules.timezone)
+
+    def _confirmation(self, message: OutboxMessage) -> Confirmation | None:
+        """Confirmation keys end in ``confirm-<pause id>-<event>``."""
+        if message.kind != CONFIRMATION:
+            return None
+        _, pause_id, event = message.idempotency_key.rsplit(":", 1)[-1].split("-", 2)
+        pause = self.ledger.pauses.get(self.pipeline.name, int(pause_id))
+        return Confirmation(ConfirmationEvent(event), pause) if pause else None
+
     def _send_one(self, channel: Channel, connection: Connection, message: OutboxMessage) -> None:
         invoices = self._current_invoices(message)
-        if not invoices:
+        if not invoices and message.kind == STEP:
             self.ledger.outbox.cancel(message.id, "every invoice was paid or closed before sending")
             self.summary.cancelled += 1
             return
         debtor = self.ledger.invoices.debtor(self.pipeline.name, message.debtor_id)
         if debtor is None:
             self._fail(message, f"debtor {message.debtor_id} is not in the ledger", retry=False)
+            return
+        if self._outside_window(message, debtor.timezone):
+            self.summary.waiting += 1
             return
         try:
             recipient = channel.recipient(debtor)
@@ -153,6 +187,11 @@ class Dispatcher:
                 for c in self.ledger.outbox.contacts_of(self.pipeline.name, debtor.debtor_id)
                 if c.planned_for < message.planned_for
             ),
+            early_discount=early_discount(invoices, debtor.debtor_id, self.rules, self.today)
+            if message.kind == STEP
+            else None,
+            resume_notes=tuple(item.note for item in message.items if item.note is not None),
+            confirmation=self._confirmation(message),
         )
         try:
             receipt = self._deliver(connection, outgoing)

@@ -45,6 +45,12 @@ class Debtor:
     first_name: str | None = None
     language: str = "nl"
     kind: DebtorKind = DebtorKind.BUSINESS
+    tags: tuple[str, ...] = ()
+    """Labels from the source (``vip``, ``no-sms``), lowercase; step conditions can test them."""
+    country: str | None = None
+    """ISO 3166 two-letter code; chooses the holiday calendar (default: the pipeline's)."""
+    timezone: str | None = None
+    """IANA zone (``Europe/Brussels``) for the send window (default: the pipeline's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,14 @@ class Invoice:
     payment_link: str | None = None
     is_credit_note: bool = False
     place: str | None = None  # where the source read it (file:line), for messages
+    tags: tuple[str, ...] = ()
+    """Labels from the source, lowercase; step conditions can test them."""
+    paid_on: date | None = None
+    """The day the invoice was settled in full, when the source knows it (payment behaviour)."""
+    discount_percent: Decimal | None = None
+    """Early-payment discount the invoice's terms offer (``2`` for 2%); ``None``: ask the config."""
+    discount_days: int | None = None
+    """Days after the invoice date within which the discount applies."""
 
     @property
     def is_dunnable(self) -> bool:
@@ -159,6 +173,7 @@ class PlannedItem:
     step: str
     step_index: int
     reason: str
+    resume_note: ResumeNote | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +191,11 @@ class PlannedMessage:
     template: str
     planned_for: date
     items: tuple[PlannedItem, ...]
+    kind: str = "step"
+    """``step`` (a rung of the ladder), ``thanks`` or ``confirmation``: only steps are the
+    ladder's memory and count for the once-per-channel-per-day rule."""
+    key_suffix: str = ""
+    """Appended to the idempotency key of messages that are not steps (``confirm-7-set``)."""
 
     @property
     def total_open(self) -> Decimal:
@@ -195,6 +215,8 @@ class SkippedItem:
 class Plan:
     messages: list[PlannedMessage] = field(default_factory=list)
     skipped: list[SkippedItem] = field(default_factory=list)
+    not_planned: int = 0
+    """Invoices that get nothing today (``skipped`` lists them only when reasons were asked)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,3 +226,97 @@ class Receipt:
     provider_message_id: str
     accepted_at: datetime
     detail: str = ""
+
+
+class PauseKind(enum.StrEnum):
+    """Why the ladder stands still for a debtor or some of their invoices."""
+
+    MANUAL = "pause"
+    PROMISE = "promise"
+    ARRANGEMENT = "arrangement"
+    DISPUTE = "dispute"
+
+
+class PauseStatus(enum.StrEnum):
+    """``active`` until a person lifts it (``lifted``, ``resolved`` for a dispute), the debtor
+    pays everything it covers (``kept``) or breaks the agreement (``broken``)."""
+
+    ACTIVE = "active"
+    KEPT = "kept"
+    BROKEN = "broken"
+    LIFTED = "lifted"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class Instalment:
+    """One agreed payment of a payment arrangement."""
+
+    due_on: date
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """A promise, arrangement, dispute or manual pause, as recorded in the ledger.
+
+    ``invoice_numbers`` empty means every invoice of the debtor, also later ones (manual pauses and
+    disputes on a debtor). Promises and arrangements always name the invoices they cover, fixed
+    when the agreement was made; ``open_at_start`` is what those invoices had open then, so the
+    amount paid since is ``open_at_start`` minus what is open now.
+    """
+
+    id: int
+    debtor_id: str
+    kind: PauseKind
+    starts_on: date
+    reason: str
+    invoice_numbers: tuple[str, ...] = ()
+    until: date | None = None
+    grace_days: int = 0
+    instalments: tuple[Instalment, ...] = ()
+    open_at_start: Decimal = Decimal("0.00")
+    status: PauseStatus = PauseStatus.ACTIVE
+    ended_on: date | None = None
+    created_by: str = ""
+
+    def covers(self, invoice_number: str) -> bool:
+        return not self.invoice_numbers or invoice_number in self.invoice_numbers
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeNote:
+    """Why the ladder moved again after standing still: the next message says so."""
+
+    kind: PauseKind
+    agreed_on: date
+    promised_for: date | None
+    """The promised payment day, or the missed instalment's due day."""
+    amount: Decimal | None = None
+    """The missed instalment's amount (arrangements)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyDiscount:
+    """An early-payment discount that still applies when the message is sent."""
+
+    percent: Decimal
+    deadline: date
+    amount: Decimal
+    """The discount on the message's open total, in money."""
+    pay_amount: Decimal
+    """What the debtor pays when paying by ``deadline``."""
+
+
+class ConfirmationEvent(enum.StrEnum):
+    SET = "set"
+    LIFTED = "lifted"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """What a confirmation message confirms in writing: an agreement made, or a pause ended."""
+
+    event: ConfirmationEvent
+    pause: Pause

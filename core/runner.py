@@ -7,13 +7,14 @@ is unknown becomes ``uncertain``.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
+from dunning.core.agreements import review_pauses
 from dunning.core.config import LoadedConfig, LoadedPipeline
 from dunning.core.dispatch import Dispatcher
 from dunning.core.ledger import Ledger
-from dunning.core.models import Plan
-from dunning.core.policy import Step, plan_due_actions
+from dunning.core.planning import plan_pipeline
+from dunning.core.policy.build import ladder_snapshot
 from dunning.core.progress import NoProgress, Progress
 from dunning.core.source import Source, SourceContext
 from dunning.core.summary import RunSummary
@@ -21,37 +22,9 @@ from dunning.core.sync import sync_source
 from dunning.core.writeback import write_back_payments
 
 
-def policy_steps(pipeline: LoadedPipeline) -> list[Step]:
-    return [
-        Step(
-            name=s.name,
-            channel=s.channel,
-            template=s.template,
-            after_due=s.after_due,
-            after_previous=s.after_previous,
-            min_open_amount=s.min_open_amount,
-        )
-        for s in pipeline.steps
-    ]
-
-
 def make_source(config: LoadedConfig, pipeline: LoadedPipeline) -> Source:
     context = SourceContext(pipeline=pipeline.name, config_dir=config.directory)
     return pipeline.source_cls(pipeline.source_config, context)
-
-
-def plan_pipeline(ledger: Ledger, pipeline: LoadedPipeline, today: date) -> Plan:
-    """What the policy would send today, from the ledger as it stands (no sync, no writes)."""
-    name = pipeline.name
-    return plan_due_actions(
-        pipeline=name,
-        steps=policy_steps(pipeline),
-        today=today,
-        invoices=ledger.invoices.dunnable(name),
-        debtors=ledger.invoices.debtors(name),
-        history=ledger.outbox.history(name),
-        contacted_today=ledger.outbox.contacted(name, today),
-    )
 
 
 def run_pipeline(
@@ -61,9 +34,13 @@ def run_pipeline(
     today: date,
     progress: Progress | None = None,
     retry_wait: float = 0.5,
+    now: datetime | None = None,
 ) -> RunSummary:
-    """Run ``pipeline`` once as of ``today`` and return what happened."""
+    """Run ``pipeline`` once as of ``today`` and return what happened.
+
+    ``now`` is the moment checked against the send window (default: the clock)."""
     progress = progress or NoProgress()
+    now = now or datetime.now(UTC)
     summary = RunSummary(pipeline=pipeline.name, as_of=today)
     run_id, dead_runs = ledger.runs.start(pipeline.name, today)
     status = "failed"
@@ -76,15 +53,27 @@ def run_pipeline(
             )
         source = make_source(config, pipeline)
         sync_source(source, ledger, pipeline.name, run_id, summary, progress)
-        plan = plan_pipeline(ledger, pipeline, today)
-        summary.not_due = len(plan.skipped)
+        for change in review_pauses(ledger, pipeline.name, today):
+            summary.pauses_ended += 1
+            summary.problems.append(f"note: {change}")
+        ledger.ladders.record(pipeline.name, ladder_snapshot(pipeline))
+        plan = plan_pipeline(ledger, pipeline, today, now=now, explain=False)
+        summary.not_due = plan.not_planned
         for message in plan.messages:
             if ledger.outbox.add(run_id, message):
                 summary.planned += 1
             else:
                 summary.already_planned += 1
         Dispatcher(
-            pipeline, ledger, run_id, today, summary, progress, config.directory, retry_wait
+            pipeline,
+            ledger,
+            run_id,
+            today,
+            summary,
+            progress,
+            config.directory,
+            retry_wait,
+            now=now,
         ).run()
         write_back_payments(source, ledger, pipeline.name, summary)
         status = "completed" if summary.exit_code == 0 else "partial"

@@ -29,6 +29,9 @@ class RunSummary:
     written_back: int = 0
     writeback_failed: int = 0
     not_due: int = 0
+    waiting: int = 0
+    """Messages left pending because the recipient's send window is closed now."""
+    pauses_ended: int = 0
     sent_per_step: Counter[str] = field(default_factory=Counter)
     failed_per_step: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)

@@ -402,6 +402,223 @@ def test_sync_is_a_lazy_generator_ending_with_the_file_hash(tmp_path: Path) -> N
     assert records[-1] == SyncCursor(value=hashlib.sha256(path.read_bytes()).hexdigest())
 
 
+# --- columns that steer the policy: labels, country, time zone, discount, paid date ----------
+
+POLICY_HEADER = f"{HEADER};debiteur_labels;land;tijdzone;labels;korting;kortingstermijn"
+
+
+def policy_row(
+    number: str = "F-001",
+    *,
+    debtor_labels: str = "",
+    country: str = "",
+    zone: str = "",
+    labels: str = "",
+    percent: str = "",
+    days: str = "",
+) -> str:
+    """``GOOD_1`` under ``POLICY_HEADER``, with its own number and the given policy cells."""
+    cells = (debtor_labels, country, zone, labels, percent, days)
+    return ";".join((GOOD_1.replace("F-001", number, 1), *cells))
+
+
+def test_policy_columns_land_on_the_debtor_and_the_invoice(tmp_path: Path) -> None:
+    row = policy_row(
+        debtor_labels="Key-Account vip",
+        country="be",
+        zone="Europe/Brussels",
+        labels="VIP, no-call vip,,no_sms",
+        percent="2,5",
+        days="8",
+    )
+    write_csv(tmp_path, [POLICY_HEADER, row])
+    records = sync_all(make_source(tmp_path))
+
+    assert problems(records) == []
+    debtor = debtors(records)[0]
+    assert (debtor.tags, debtor.country, debtor.timezone) == (
+        ("key-account", "vip"),
+        "BE",
+        "Europe/Brussels",
+    )
+    invoice = invoices(records)["F-001"]
+    assert invoice.tags == ("vip", "no-call", "no_sms")
+    assert (invoice.discount_percent, invoice.discount_days) == (Decimal("2.5"), 8)
+    assert invoice.paid_on is None
+
+
+def test_empty_policy_cells_and_absent_policy_columns_mean_nothing_set(tmp_path: Path) -> None:
+    write_csv(tmp_path, [POLICY_HEADER, policy_row()])
+    with_columns = sync_all(make_source(tmp_path))
+    write_csv(tmp_path, [HEADER, GOOD_1])
+    without_columns = sync_all(make_source(tmp_path))
+
+    for records in (with_columns, without_columns):
+        assert problems(records) == []
+        debtor = debtors(records)[0]
+        assert (debtor.tags, debtor.country, debtor.timezone) == ((), None, None)
+        invoice = invoices(records)["F-001"]
+        assert (invoice.tags, invoice.discount_percent, invoice.discount_days) == ((), None, None)
+
+
+@pytest.mark.parametrize(
+    ("written", "country"),
+    [
+        ("NL", "NL"),
+        ("nl", "NL"),
+        (" De ", "DE"),
+        ("Nederland", "NL"),
+        ("België", "BE"),
+        ("belgie", "BE"),
+        ("Duitsland", "DE"),
+        ("Belgium", "BE"),
+    ],
+)
+def test_country_is_a_code_or_a_dutch_or_english_name(
+    tmp_path: Path, written: str, country: str
+) -> None:
+    write_csv(tmp_path, [POLICY_HEADER, policy_row(country=written)])
+    assert debtors(sync_all(make_source(tmp_path)))[0].country == country
+
+
+def test_time_zone_is_stored_under_its_iana_spelling(tmp_path: Path) -> None:
+    write_csv(tmp_path, [POLICY_HEADER, policy_row(zone="america/new york")])
+    assert debtors(sync_all(make_source(tmp_path)))[0].timezone == "America/New_York"
+
+
+def test_discount_percent_follows_the_decimal_setting(tmp_path: Path) -> None:
+    header = POLICY_HEADER.replace(";", ",")
+    row = "F-1,D1,A,,,,,,2024-03-01,2024-03-31,100.00,,,,,2.5 %,10"
+    write_csv(tmp_path, [header, row, row.replace("F-1", "F-2").replace("2.5 %", '"2,5"')])
+    records = sync_all(make_source(tmp_path, delimiter=",", decimal="."))
+
+    assert invoices(records)["F-1"].discount_percent == Decimal("2.5")
+    assert problems(records) == [
+        "invoices.csv:3: discount '2,5' in column 'korting' is not a percentage above 0 and "
+        "below 100; write it like 2 or 2.5 (empty: the pipeline's discount terms apply, if any)"
+    ]
+
+
+BAD_LABEL_FIX = (
+    "is not a valid label; use letters, digits, - and _ (starting with a letter or digit), "
+    "separated by commas or spaces, e.g. vip, no-call"
+)
+BAD_COUNTRY_FIX = (
+    "is not known; write a two-letter code such as NL, BE or DE, or a name such as België "
+    "(an empty cell means the pipeline's country)"
+)
+BAD_PERCENT_FIX = (
+    "is not a percentage above 0 and below 100; write it like 2 or 2,5 (empty: the pipeline's "
+    "discount terms apply, if any)"
+)
+BAD_DAYS_FIX = "is not a whole number of days; write the days after the invoice date like 8"
+
+
+@pytest.mark.parametrize(
+    ("cells", "problem"),
+    [
+        ({"labels": "vip, -urgent"}, f"label '-urgent' in column 'labels' {BAD_LABEL_FIX}"),
+        ({"labels": "vip klant#1"}, f"label 'klant#1' in column 'labels' {BAD_LABEL_FIX}"),
+        (
+            {"debtor_labels": "Zeer-Belangrijk!"},
+            f"label 'Zeer-Belangrijk!' in column 'debiteur_labels' {BAD_LABEL_FIX}",
+        ),
+        ({"country": "Holland"}, f"country 'Holland' in column 'land' {BAD_COUNTRY_FIX}"),
+        ({"country": "XY"}, f"country 'XY' in column 'land' {BAD_COUNTRY_FIX}"),
+        ({"country": "EU"}, f"country 'EU' in column 'land' {BAD_COUNTRY_FIX}"),
+        (
+            {"zone": "Europe/Amsterdm"},
+            "unknown time zone 'Europe/Amsterdm' in column 'tijdzone' (did you mean "
+            "Europe/Amsterdam?); use an IANA name such as Europe/Amsterdam (an empty cell means "
+            "the pipeline's zone)",
+        ),
+        (
+            {"zone": "localtime"},
+            "unknown time zone 'localtime' in column 'tijdzone'; use an IANA name such as "
+            "Europe/Amsterdam (an empty cell means the pipeline's zone)",
+        ),
+        ({"percent": "0", "days": "8"}, f"discount '0' in column 'korting' {BAD_PERCENT_FIX}"),
+        ({"percent": "100", "days": "8"}, f"discount '100' in column 'korting' {BAD_PERCENT_FIX}"),
+        ({"percent": "2.5", "days": "8"}, f"discount '2.5' in column 'korting' {BAD_PERCENT_FIX}"),
+        ({"percent": "-2", "days": "8"}, f"discount '-2' in column 'korting' {BAD_PERCENT_FIX}"),
+        (
+            {"percent": "2", "days": "8,5"},
+            f"discount term '8,5' in column 'kortingstermijn' {BAD_DAYS_FIX}",
+        ),
+        (
+            {"percent": "2", "days": "-1"},
+            f"discount term '-1' in column 'kortingstermijn' {BAD_DAYS_FIX}",
+        ),
+        (
+            {"percent": "2"},
+            "column 'korting' is filled in but 'kortingstermijn' is empty; an early-payment "
+            "discount needs both 'korting' (percent) and 'kortingstermijn' (days after the "
+            "invoice date), or leave both empty",
+        ),
+        (
+            {"days": "8"},
+            "column 'kortingstermijn' is filled in but 'korting' is empty; an early-payment "
+            "discount needs both 'korting' (percent) and 'kortingstermijn' (days after the "
+            "invoice date), or leave both empty",
+        ),
+    ],
+)
+def test_bad_policy_cell_rejects_the_row_naming_column_and_fix(
+    tmp_path: Path, cells: dict[str, str], problem: str
+) -> None:
+    good = policy_row("F-001", labels="vip", percent="2", days="8")
+    write_csv(tmp_path, [POLICY_HEADER, good, policy_row("F-X", **cells), policy_row("F-003")])
+
+    records = sync_all(make_source(tmp_path))
+
+    assert problems(records) == [f"invoices.csv:3: {problem}"]
+    assert next(r for r in records if isinstance(r, RowProblem)).invoice_number == "F-X"
+    assert set(invoices(records)) == {"F-001", "F-003"}
+
+
+def test_problem_names_the_header_as_configured(tmp_path: Path) -> None:
+    write_csv(tmp_path, [f"{HEADER};Country;Discount %", f"{GOOD_1};Mars;3"])
+    columns = {"country": "country", "discount_percent": "discount %"}
+    assert problems(sync_all(make_source(tmp_path, columns=columns))) == [
+        f"invoices.csv:2: country 'Mars' in column 'country' {BAD_COUNTRY_FIX}",
+    ]
+    write_csv(tmp_path, [f"{HEADER};Country;Discount %", f"{GOOD_1};;3"])
+    assert problems(sync_all(make_source(tmp_path, columns=columns))) == [
+        "invoices.csv:2: column 'discount %' is filled in but 'kortingstermijn' is empty; an "
+        "early-payment discount needs both 'discount %' (percent) and 'kortingstermijn' (days "
+        "after the invoice date), or leave both empty"
+    ]
+
+
+PAID_HEADER = f"{HEADER};openstaand;betaald;betaaldatum;betaald_bedrag"
+
+
+@pytest.mark.parametrize(
+    ("payment_cells", "paid_on"),
+    [
+        (";ja;02-04-2024;1234,56", date(2024, 4, 2)),  # paid flag
+        ("0,00;;2024-04-02;", date(2024, 4, 2)),  # nothing open, ISO date
+        (";;02-04-2024;1234,56", date(2024, 4, 2)),  # paid amount covers the total
+        (";;02-04-2024;234,56", None),  # partly paid: not settled yet
+        ("1000,00;;02-04-2024;", None),  # open amount left
+        (";ja;;1234,56", None),  # paid, date unknown
+        (";ja;2 april;1234,56", None),  # paid, date unreadable: still paid, date unknown
+    ],
+)
+def test_paid_on_is_the_paid_date_of_a_row_paid_in_full(
+    tmp_path: Path, payment_cells: str, paid_on: date | None
+) -> None:
+    write_csv(tmp_path, [PAID_HEADER, f"{GOOD_1};{payment_cells}"])
+    records = sync_all(make_source(tmp_path))
+    assert problems(records) == []
+    assert invoices(records)["F-001"].paid_on == paid_on
+
+
+def test_credit_note_has_no_paid_on(tmp_path: Path) -> None:
+    write_csv(tmp_path, [PAID_HEADER, "C-1;D1;A;;;;;;01-03-2024;31-03-2024;-45,00;;ja;02-04-2024;"])
+    assert invoices(sync_all(make_source(tmp_path)))["C-1"].paid_on is None
+
+
 # --- writing payments back -------------------------------------------------------------------
 
 
@@ -554,3 +771,13 @@ def test_failure_halfway_through_the_copy_keeps_the_original(tmp_path: Path) -> 
 
     assert path.read_bytes() == before
     assert leftovers(tmp_path) == []
+
+
+def test_payment_written_back_in_full_gives_paid_on_on_the_next_sync(tmp_path: Path) -> None:
+    write_csv(tmp_path, [HEADER, GOOD_1])
+    source = make_source(tmp_path)
+
+    pay(source, "F-001", "234.56", date(2024, 4, 2))
+    assert invoices(sync_all(source))["F-001"].paid_on is None
+    pay(source, "F-001", "1000.00", date(2024, 4, 20))
+    assert invoices(sync_all(source))["F-001"].paid_on == date(2024, 4, 20)

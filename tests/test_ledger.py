@@ -60,9 +60,12 @@ def test_open_creates_schema_in_wal_mode_and_is_idempotent(tmp_path: Path):
         "payments",
         "runs",
         "sync_cursors",
+        "pauses",
+        "instalments",
+        "ladders",
     } <= tables
     assert mode == "wal"
-    assert revision == [("0001",)]
+    assert revision == [("0002",)]
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path):

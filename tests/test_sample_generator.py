@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections import Counter
-from datetime import date
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -38,9 +39,9 @@ def records(tmp_path_factory: pytest.TempPathFactory) -> list[SyncRecord]:
     return list(source.sync(None))
 
 
-def test_sample_has_about_fifty_invoices_for_twenty_debtors(records: list[SyncRecord]) -> None:
+def test_sample_has_about_ninety_invoices_for_twenty_debtors(records: list[SyncRecord]) -> None:
     invoices = [r for r in records if isinstance(r, Invoice)]
-    assert 45 <= len(invoices) <= 55
+    assert 80 <= len(invoices) <= 100
     assert len({r.debtor_id for r in records if isinstance(r, Debtor)}) == 20
     assert {i.debtor_id for i in invoices} == {
         r.debtor_id for r in records if isinstance(r, Debtor)
@@ -90,3 +91,60 @@ def test_generator_is_deterministic_and_keeps_an_existing_file(tmp_path: Path) -
 
     generate(first, "--force")
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_sample_has_belgian_debtors_in_their_own_time_zone(records: list[SyncRecord]) -> None:
+    debtors = [r for r in records if isinstance(r, Debtor)]
+    belgian = [d for d in debtors if d.country == "BE"]
+    assert len(belgian) >= 2
+    assert {d.timezone for d in belgian} == {"Europe/Brussels"}
+    assert {d.language for d in belgian} == {"nl", "en"}
+    others = [d for d in debtors if d.country != "BE"]
+    assert {(d.country, d.timezone) for d in others} == {(None, None)}
+
+
+def test_sample_has_debtor_and_invoice_labels(records: list[SyncRecord]) -> None:
+    debtor_tags = [r.tags for r in records if isinstance(r, Debtor)]
+    invoice_tags = [r.tags for r in records if isinstance(r, Invoice)]
+    assert sum("vip" in tags for tags in debtor_tags) >= 2
+    assert sum("no-call" in tags for tags in debtor_tags) >= 2
+    assert sum(bool(tags) for tags in invoice_tags) >= 4
+    assert any("no-call" in tags for tags in invoice_tags)
+    assert any(len(tags) >= 2 for tags in invoice_tags)
+
+
+def test_sample_offers_a_discount_that_still_applies_before_the_due_date(
+    records: list[SyncRecord],
+) -> None:
+    discounted = [r for r in records if isinstance(r, Invoice) and r.discount_percent]
+    assert len(discounted) >= 2
+    for invoice in discounted:
+        assert (invoice.discount_percent, invoice.discount_days) == (Decimal("2"), 8)
+        assert invoice.is_dunnable
+        assert 3 <= -invoice.days_overdue(TODAY) <= 10
+        assert invoice.issue_date + timedelta(days=8) >= TODAY
+
+
+def test_sample_has_punctual_late_but_reliable_and_risky_payers(
+    records: list[SyncRecord],
+) -> None:
+    invoices = [r for r in records if isinstance(r, Invoice)]
+    days_late: defaultdict[str, list[int]] = defaultdict(list)
+    for invoice in invoices:
+        if invoice.paid_on is not None:
+            assert invoice.amount_open == 0 and not invoice.is_credit_note
+            days_late[invoice.debtor_id].append((invoice.paid_on - invoice.due_date).days)
+    debtor_count = len({r.debtor_id for r in records if isinstance(r, Debtor)})
+    with_history = {debtor: late for debtor, late in days_late.items() if len(late) >= 3}
+    assert len(with_history) >= debtor_count * 3 // 4
+
+    punctual = [late for late in with_history.values() if max(late) <= 0]
+    late_but_reliable = [
+        late for late in with_history.values() if 5 <= min(late) <= max(late) <= 20
+    ]
+    risky = [late for late in with_history.values() if sum(late) / len(late) >= 30]
+    assert len(punctual) >= 3
+    assert len(late_but_reliable) >= 3
+    assert len(risky) >= 2
+    assert len(punctual) + len(late_but_reliable) + len(risky) == len(with_history)
+    assert all(i.paid_on is None for i in invoices if 0 < i.amount_open < i.amount_total)

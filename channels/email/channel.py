@@ -8,11 +8,11 @@ from typing import ClassVar
 
 from dunning.channels.email.addresses import debtor_recipients
 from dunning.channels.email.config import EmailConfig
-from dunning.channels.email.context import sample_message
 from dunning.channels.email.errors import TemplateFailure
 from dunning.channels.email.filedrop import FileConnection, prepare_folder
 from dunning.channels.email.message import BuiltMessage, build_message
-from dunning.channels.email.render import BUILTIN_TEMPLATES, Renderer
+from dunning.channels.email.render import SHIPPED_TEMPLATES, Renderer
+from dunning.channels.email.samples import sample_messages
 from dunning.channels.email.smtp import SmtpConnection
 from dunning.core.channel import Channel, ChannelConfig, ChannelContext, Connection, OutgoingMessage
 from dunning.core.errors import ConfigError, PluginError
@@ -78,6 +78,10 @@ class EmailChannel(Channel):
     def check(self, templates: Collection[str] = ()) -> None:
         """Render every template set with sample data; in file mode, prove the folder is writable.
 
+        The samples (see :func:`sample_messages`) reach the branches templates have: one invoice
+        and three, earlier contacts, broken agreements, an early-payment discount and, for
+        ``confirm-*`` templates, every confirmation event.
+
         ``templates`` are the names the pipeline's steps use: each must exist (at least in the
         fallback language).
 
@@ -97,11 +101,10 @@ class EmailChannel(Channel):
                 f"templates; use one of: {', '.join(languages)}"
             )
         sets = set(self.renderer.template_sets())
-        sets.update((self.settings.language_fallback, name) for name in BUILTIN_TEMPLATES)
+        sets.update((self.settings.language_fallback, name) for name in SHIPPED_TEMPLATES)
         sets.update((self.settings.language_fallback, name) for name in templates)
         for language, template in sorted(sets):
-            for count in (1, 3):
-                sample = sample_message(template, self.context.creditor, invoice_count=count)
+            for sample in sample_messages(template, self.context.creditor):
                 try:
                     build_message(sample, self.renderer.render(sample, language), self.settings)
                 except ConfigError as exc:

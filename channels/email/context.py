@@ -1,19 +1,27 @@
 """The variables a template sees, built from an :class:`OutgoingMessage`.
 
 The context is plain data: the debtor and creditor records as they are, invoices as
-:class:`InvoiceLine` (amounts as ``Decimal``), dates as ``date``. Formatting (money, dates) is
-the templates' job, through the ``money`` and ``date`` filters.
+:class:`InvoiceLine` (amounts as ``Decimal``), dates as ``date``. Formatting (money, dates,
+percentages) is the templates' job, through the ``money``, ``date`` and ``percent`` filters.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from dunning.core.channel import OutgoingMessage, PreviousContact
-from dunning.core.models import Creditor, Debtor, DebtorKind, Invoice
+from dunning.core.channel import OutgoingMessage
+from dunning.core.models import (
+    Confirmation,
+    ConfirmationEvent,
+    Debtor,
+    Instalment,
+    Invoice,
+    PauseKind,
+    ResumeNote,
+)
 
 CONTEXT_VARIABLES = (
     "debtor",
@@ -27,8 +35,12 @@ CONTEXT_VARIABLES = (
     "step",
     "language",
     "payment_link",
+    "early_discount",
+    "resume_notes",
+    "confirmation",
 )
-"""Every name a template may use (besides the filters ``money``, ``date`` and ``nl2br``)."""
+"""Every name a template may use (besides the filters ``money``, ``date``, ``percent`` and
+``nl2br``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +55,7 @@ class InvoiceLine:
     days_overdue: int
     payment_link: str | None
     currency: str
+    paid_on: date | None = None
 
     @property
     def partly_paid(self) -> bool:
@@ -60,6 +73,52 @@ class InvoiceLine:
             days_overdue=invoice.days_overdue(today),
             payment_link=invoice.payment_link,
             currency=invoice.currency,
+            paid_on=invoice.paid_on,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmationDetails:
+    """What a ``confirm-*`` template confirms: the event and the agreement or pause it is about.
+
+    The ledger's bookkeeping (record id, status, who recorded it) stays out of templates.
+    ``invoice_numbers`` empty means the pause covers every invoice of the debtor.
+    """
+
+    event: ConfirmationEvent
+    kind: PauseKind
+    starts_on: date
+    until: date | None
+    grace_days: int
+    instalments: tuple[Instalment, ...]
+    invoice_numbers: tuple[str, ...]
+    reason: str
+    open_at_start: Decimal
+    ended_on: date | None
+
+    @property
+    def all_invoices(self) -> bool:
+        """True when the pause covers every invoice of the debtor, also later ones."""
+        return not self.invoice_numbers
+
+    @property
+    def instalments_total(self) -> Decimal:
+        return sum((instalment.amount for instalment in self.instalments), Decimal(0))
+
+    @classmethod
+    def of(cls, confirmation: Confirmation) -> ConfirmationDetails:
+        pause = confirmation.pause
+        return cls(
+            event=confirmation.event,
+            kind=pause.kind,
+            starts_on=pause.starts_on,
+            until=pause.until,
+            grace_days=pause.grace_days,
+            instalments=tuple(sorted(pause.instalments, key=lambda i: i.due_on)),
+            invoice_numbers=pause.invoice_numbers,
+            reason=pause.reason,
+            open_at_start=pause.open_at_start,
+            ended_on=pause.ended_on,
         )
 
 
@@ -71,13 +130,26 @@ def greeting_name(debtor: Debtor) -> str:
     return debtor.name
 
 
+def distinct_resume_notes(notes: tuple[ResumeNote, ...]) -> list[ResumeNote]:
+    """``notes`` without repeats, oldest agreement first.
+
+    Every invoice of a grouped message may carry the note of the same broken promise; the
+    message states it once.
+    """
+    unique = list(dict.fromkeys(notes))
+    return sorted(unique, key=lambda n: (n.agreed_on, n.promised_for or n.agreed_on))
+
+
 def build_context(message: OutgoingMessage, language: str) -> dict[str, Any]:
     """The template context for ``message`` rendered in ``language``.
 
     ``previous_contacts`` are sorted oldest first, so ``previous_contacts[0].sent_on`` is the date
     of the first earlier reminder. ``payment_link`` is that of the first invoice that has one.
+    ``early_discount`` and ``confirmation`` are ``None`` unless the message carries them;
+    ``resume_notes`` is a (possibly empty) list.
     """
     lines = [InvoiceLine.of(invoice, message.today) for invoice in message.invoices]
+    confirmation = message.confirmation
     return {
         "debtor": message.debtor,
         "greeting_name": greeting_name(message.debtor),
@@ -90,44 +162,7 @@ def build_context(message: OutgoingMessage, language: str) -> dict[str, Any]:
         "step": message.step,
         "language": language,
         "payment_link": next((line.payment_link for line in lines if line.payment_link), None),
+        "early_discount": message.early_discount,
+        "resume_notes": distinct_resume_notes(message.resume_notes),
+        "confirmation": None if confirmation is None else ConfirmationDetails.of(confirmation),
     }
-
-
-def sample_message(template: str, creditor: Creditor, *, invoice_count: int = 2) -> OutgoingMessage:
-    """A realistic message for ``check()``: renders every branch a template is likely to have."""
-    today = date(2026, 3, 17)
-    debtor = Debtor(
-        debtor_id="D000",
-        name="Voorbeeld B.V.",
-        email="jan@example.com",
-        contact_name="Jan de Vries",
-        first_name="Jan",
-        kind=DebtorKind.BUSINESS,
-    )
-    invoices = tuple(
-        Invoice(
-            number=f"2026-{12 + i:04d}",
-            debtor_id=debtor.debtor_id,
-            issue_date=today - timedelta(days=45 + i),
-            due_date=today - timedelta(days=15 + i),
-            amount_total=Decimal("1234.56") + i,
-            amount_open=Decimal("1234.56") + i - (Decimal("200") if i == 1 else 0),
-            payment_link="https://pay.example.com/2026-0012" if i == 0 else None,
-        )
-        for i in range(invoice_count)
-    )
-    return OutgoingMessage(
-        idempotency_key=f"check:{template}",
-        pipeline="check",
-        debtor=debtor,
-        recipient="jan@example.com",
-        step=template,
-        template=template,
-        invoices=invoices,
-        today=today,
-        creditor=creditor,
-        previous_contacts=(
-            PreviousContact(step="second-reminder", sent_on=date(2026, 3, 10), channel="email"),
-            PreviousContact(step="friendly-reminder", sent_on=date(2026, 3, 3), channel="email"),
-        ),
-    )

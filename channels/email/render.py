@@ -22,7 +22,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_percent
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
@@ -43,7 +43,20 @@ from dunning.core.channel import OutgoingMessage
 from dunning.core.errors import ConfigError
 
 BUILTIN_TEMPLATES = ("friendly-reminder", "second-reminder", "final-reminder", "final-demand")
-"""Template sets shipped in every built-in language, one per default step."""
+"""The ladder's template sets, one per default step, shipped in every built-in language."""
+EXTRA_TEMPLATES = (
+    "courtesy-reminder",
+    "friendly-reminder-humorous",
+    "second-reminder-humorous",
+    "thank-you",
+    "confirm-promise",
+    "confirm-arrangement",
+    "confirm-dispute",
+    "confirm-pause",
+)
+"""Further template sets shipped in every built-in language: the optional step before the due
+date, the humorous variants, the thank-you and the written confirmations (``confirm-<kind>``)."""
+SHIPPED_TEMPLATES = BUILTIN_TEMPLATES + EXTRA_TEMPLATES
 
 PART_SUFFIXES = (".subject.txt", ".txt", ".html")
 LOCALES = {"nl": "nl_NL", "en": "en_GB"}
@@ -88,6 +101,17 @@ def date_filter(context: Context, value: date, format: str = "long") -> str:
     return str(format_date(value, format=format, locale=locale_for(context["language"])))
 
 
+@pass_context
+def percent_filter(context: Context, value: Decimal) -> str:
+    """``{{ early_discount.percent|percent }}`` for a value in percent (``2.5``): ``2,5%`` in
+    Dutch, ``2.5%`` in English; at most two decimals, none when it is whole."""
+    return str(
+        format_percent(
+            Decimal(value) / 100, format="#,##0.##%", locale=locale_for(context["language"])
+        )
+    )
+
+
 def nl2br_filter(value: str) -> Markup:
     """HTML only: escape ``value`` and turn its line breaks into ``<br>``."""
     return Markup("<br>\n").join(escape(line) for line in str(value).splitlines())
@@ -105,6 +129,7 @@ def _environment(loader: BaseLoader, *, html: bool) -> Environment:
     )
     env.filters["money"] = money_filter
     env.filters["date"] = date_filter
+    env.filters["percent"] = percent_filter
     if html:
         env.filters["nl2br"] = nl2br_filter
     return env
@@ -175,7 +200,7 @@ class Renderer:
         except TemplateNotFound as exc:
             raise ConfigError(
                 f"email template {exc.name!r} not found in {self._where()}; add the file, "
-                f"or use one of the built-in templates: {', '.join(BUILTIN_TEMPLATES)}"
+                f"or use one of the built-in templates: {', '.join(SHIPPED_TEMPLATES)}"
             ) from None
         except TemplateSyntaxError as exc:
             place = f"{exc.filename or exc.name or name}:{exc.lineno}"

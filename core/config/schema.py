@@ -7,12 +7,49 @@ silently ignored.
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from dunning.core.calendar import (
+    WEEKDAYS,
+    SendWindow,
+    UnknownCountry,
+    UnknownTimezone,
+    calendar_for,
+    check_timezone,
+)
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+SEGMENT_NAMES = ("new", "punctual", "late-but-reliable", "risky")
+"""Payment-behaviour segments the engine computes (see ``core/segments.py``)."""
+
+
+def _listify(value: Any) -> Any:
+    """Let a single value stand for a one-element list (``language: nl``)."""
+    if isinstance(value, str | int | float):
+        return [value]
+    return value
+
+
+def _lowercase_names(value: list[str]) -> list[str]:
+    lowered = [v.strip().lower() for v in value]
+    bad = [v for v in lowered if not NAME_PATTERN.match(v)]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not a valid name; use lowercase letters, digits, - and _")
+    return lowered
+
+
+NameList = Annotated[list[str], BeforeValidator(_listify)]
 
 
 class Strict(BaseModel):
@@ -41,15 +78,67 @@ class CreditorConfig(Strict):
     signature: str | None = None
 
 
+class ConditionsConfig(Strict):
+    """``when:`` of a step: every listed condition must hold, else the step is skipped."""
+
+    min_open: Decimal | None = Field(default=None, ge=0)
+    max_open: Decimal | None = Field(default=None, ge=0)
+    amount_of: Literal["invoice", "debtor"] = "invoice"
+    debtor_kind: Annotated[list[Literal["business", "consumer"]], BeforeValidator(_listify)] = []
+    language: NameList = []
+    tags: NameList = []
+    not_tags: NameList = []
+    segment: NameList = []
+    not_segment: NameList = []
+    min_open_invoices: int | None = Field(default=None, ge=1)
+    max_open_invoices: int | None = Field(default=None, ge=1)
+
+    @field_validator("tags", "not_tags", "language")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        return _lowercase_names(value)
+
+    @field_validator("segment", "not_segment")
+    @classmethod
+    def _segments(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in SEGMENT_NAMES:
+                raise ValueError(f"unknown segment {name!r}; segments: {', '.join(SEGMENT_NAMES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _ranges(self) -> ConditionsConfig:
+        low_amount, high_amount = self.min_open, self.max_open
+        if low_amount is not None and high_amount is not None and low_amount > high_amount:
+            raise ValueError("min_open is above max_open; no invoice could match")
+        low, high = self.min_open_invoices, self.max_open_invoices
+        if low is not None and high is not None and low > high:
+            raise ValueError("min_open_invoices is above max_open_invoices")
+        return self
+
+
 class StepConfig(Strict):
-    """One rung of the ladder. Exactly one of ``after_due`` / ``after_previous`` is set."""
+    """One rung of the ladder. Exactly one of ``before_due``, ``after_due`` and
+    ``after_previous`` is set."""
 
     name: str
     channel: str
     template: str
+    before_due: int | None = Field(default=None, ge=0)
     after_due: int | None = Field(default=None, ge=0)
     after_previous: int | None = Field(default=None, ge=1)
+    delays_in: Literal["calendar", "business"] | None = None
     min_open_amount: Decimal = Field(default=Decimal("0.01"), ge=0)
+    when: ConditionsConfig = ConditionsConfig()
+    variants: dict[str, str] = {}
+
+    @field_validator("variants")
+    @classmethod
+    def _variant_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not NAME_PATTERN.match(name):
+                raise ValueError(f"variant name {name!r}: use lowercase letters, digits, - and _")
+        return value
 
     @field_validator("name")
     @classmethod
@@ -63,12 +152,121 @@ class StepConfig(Strict):
 
     @model_validator(mode="after")
     def _one_delay(self) -> StepConfig:
-        if (self.after_due is None) == (self.after_previous is None):
+        given = [self.before_due, self.after_due, self.after_previous]
+        if sum(value is not None for value in given) != 1:
             raise ValueError(
-                f"step {self.name!r} needs exactly one of 'after_due' (days after the due date) "
-                "or 'after_previous' (days after the previous step)"
+                f"step {self.name!r} needs exactly one of 'before_due' (days before the due "
+                "date), 'after_due' (days after the due date) or 'after_previous' (days after "
+                "the previous step)"
             )
         return self
+
+
+class CalendarConfig(Strict):
+    """When messages may go out: business days, holidays, the send window."""
+
+    country: str = "NL"
+    business_days_only: bool = True
+    business_days: NameList = ["mon", "tue", "wed", "thu", "fri"]
+    closed: list[date] = []
+    timezone: str = "Europe/Amsterdam"
+    send_window: str | None = None
+    quiet_channels: NameList = ["sms", "whatsapp", "call"]
+    delays_in: Literal["calendar", "business"] = "calendar"
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        try:
+            return calendar_for(value.upper()).country
+        except UnknownCountry as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("business_days")
+    @classmethod
+    def _weekdays(cls, value: list[str]) -> list[str]:
+        lowered = [v.lower()[:3] for v in value]
+        for day in lowered:
+            if day not in WEEKDAYS:
+                raise ValueError(
+                    f"{day!r} is not a weekday; write mon, tue, wed, thu, fri, sat, sun"
+                )
+        if not lowered:
+            raise ValueError("list at least one business day")
+        return lowered
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            return check_timezone(value)
+        except UnknownTimezone as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("send_window")
+    @classmethod
+    def _window(cls, value: str | None) -> str | None:
+        if value is not None:
+            SendWindow.parse(value)
+        return value
+
+
+class ContactConfig(Strict):
+    """Spacing of contacts with one debtor, across every channel."""
+
+    min_days_between: int = Field(default=0, ge=0)
+
+
+class DiscountConfig(Strict):
+    """An early-payment discount: ``percent`` off when paid within ``within_days`` of the
+    invoice date."""
+
+    percent: Decimal = Field(gt=0, lt=100)
+    within_days: int = Field(ge=0)
+
+
+class SegmentRules(Strict):
+    """Thresholds of the payment-behaviour segments; see docs/policy.md."""
+
+    min_history: int = Field(default=3, ge=1)
+    punctual_min_on_time_share: Decimal = Field(default=Decimal("0.9"), ge=0, le=1)
+    punctual_max_avg_days_late: Decimal = Field(default=Decimal("2"), ge=0)
+    risky_min_avg_days_late: Decimal = Field(default=Decimal("30"), ge=0)
+    risky_min_broken_promises: int = Field(default=2, ge=1)
+
+
+class DebtorOverride(Strict):
+    """Per-debtor settings under ``debtors:`` (keyed by the source's debtor id)."""
+
+    variant: str | None = None
+    early_payment_discount: DiscountConfig | None = None
+    no_discount: bool = False
+    segment: str | None = None
+
+    @field_validator("segment")
+    @classmethod
+    def _segment(cls, value: str | None) -> str | None:
+        if value is not None and value not in SEGMENT_NAMES:
+            raise ValueError(f"unknown segment {value!r}; segments: {', '.join(SEGMENT_NAMES)}")
+        return value
+
+
+class ThankYouConfig(Strict):
+    """A message after payment for debtors of the listed segments (default: punctual)."""
+
+    channel: str
+    template: str = "thank-you"
+    segment: NameList = ["punctual"]
+    within_days: int = Field(default=7, ge=0)
+
+
+class PausesConfig(Strict):
+    """Defaults of promises, arrangements and written confirmations."""
+
+    promise_grace_days: int = Field(default=3, ge=0)
+    arrangement_grace_days: int = Field(default=3, ge=0)
+    confirm: bool = True
+    confirm_channel: str | None = None
 
 
 class PipelineConfig(Strict):
@@ -77,6 +275,14 @@ class PipelineConfig(Strict):
     channels: dict[str, PluginSection] = Field(min_length=1)
     steps: list[StepConfig] = Field(min_length=1)
     default_language: Literal["nl", "en"] = "nl"
+    calendar: CalendarConfig = CalendarConfig()
+    contact: ContactConfig = ContactConfig()
+    early_payment_discount: DiscountConfig | None = None
+    segments: SegmentRules = SegmentRules()
+    variant_by_segment: dict[str, str] = {}
+    debtors: dict[str, DebtorOverride] = {}
+    thank_you: ThankYouConfig | None = None
+    pauses: PausesConfig = PausesConfig()
 
     @model_validator(mode="after")
     def _steps_are_consistent(self) -> PipelineConfig:
@@ -89,6 +295,21 @@ class PipelineConfig(Strict):
             raise ValueError(
                 f"the first step {self.steps[0].name!r} has no previous step; use 'after_due'"
             )
+        seen_after = False
+        for step in self.steps:
+            if step.before_due is None:
+                seen_after = True
+            elif seen_after:
+                raise ValueError(
+                    f"step {step.name!r} uses 'before_due' after a step that goes out after the "
+                    "due date; put the before_due steps first"
+                )
+        for segment in self.variant_by_segment:
+            if segment not in SEGMENT_NAMES:
+                raise ValueError(
+                    f"variant_by_segment: unknown segment {segment!r}; "
+                    f"segments: {', '.join(SEGMENT_NAMES)}"
+                )
         return self
 
 

@@ -10,7 +10,9 @@ from sqlalchemy import Engine
 
 from dunning.core.ledger.engine import open_engine
 from dunning.core.ledger.invoices import InvoiceStore
+from dunning.core.ledger.ladders import LadderStore
 from dunning.core.ledger.outbox import Outbox, OutboxMessage, item_key, message_key
+from dunning.core.ledger.pauses import PauseStore
 from dunning.core.ledger.payments import PaymentStore
 from dunning.core.ledger.runs import RunLog
 
@@ -24,6 +26,8 @@ class Ledger:
         self.outbox = Outbox(engine)
         self.payments = PaymentStore(engine)
         self.runs = RunLog(engine)
+        self.pauses = PauseStore(engine)
+        self.ladders = LadderStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Ledger:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Engine, Table, and_, func, select, update
+from sqlalchemy import Engine, Table, and_, case, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Row
@@ -28,7 +30,18 @@ def debtor_from_row(row: Row) -> Debtor:  # type: ignore[type-arg]
         first_name=row.first_name,
         language=row.language,
         kind=DebtorKind(row.kind),
+        tags=tags_from_text(row.tags),
+        country=row.country,
+        timezone=row.timezone,
     )
+
+
+def tags_to_text(tags: Iterable[str]) -> str:
+    return " ".join(tags)
+
+
+def tags_from_text(text: str | None) -> tuple[str, ...]:
+    return tuple(text.split()) if text else ()
 
 
 def invoice_from_row(row: Row) -> Invoice:  # type: ignore[type-arg]
@@ -43,19 +56,46 @@ def invoice_from_row(row: Row) -> Invoice:  # type: ignore[type-arg]
         payment_link=row.payment_link,
         is_credit_note=bool(row.is_credit_note),
         place=row.place,
+        tags=tags_from_text(row.tags),
+        paid_on=row.paid_on,
+        discount_percent=Decimal(row.discount_percent) if row.discount_percent else None,
+        discount_days=row.discount_days,
     )
 
 
 def _upsert(
-    connection: Connection, table: Table, rows: list[dict[str, object]], keys: list[str]
+    connection: Connection,
+    table: Table,
+    rows: list[dict[str, object]],
+    keys: list[str],
+    special: dict[str, Any] | None = None,
 ) -> None:
-    """Insert ``rows`` or update them where ``keys`` already exist (one statement per batch)."""
+    """Insert ``rows`` or update them where ``keys`` already exist (one statement per batch).
+
+    ``special`` maps a column to a function of the ``excluded`` row giving its update expression.
+    """
     if not rows:
         return
     insert = postgres_insert if connection.dialect.name == "postgresql" else sqlite_insert
     statement = insert(table)
     updates = {c: statement.excluded[c] for c in rows[0] if c not in keys}
+    for column, expression in (special or {}).items():
+        updates[column] = expression(statement.excluded)
     connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), rows)
+
+
+def _paid_on_update(excluded: Any) -> Any:
+    """Keep a known paid date; take the source's; else, when the invoice was open and is now
+    settled, the sync's day (the best the ledger knows)."""
+    return case(
+        (invoices.c.paid_on.is_not(None), invoices.c.paid_on),
+        (excluded.paid_on.is_not(None), excluded.paid_on),
+        (
+            and_(excluded.amount_open_cents == 0, invoices.c.amount_open_cents > 0),
+            literal(date.today()),
+        ),
+        else_=None,
+    )
 
 
 class InvoiceStore:
@@ -100,6 +140,9 @@ class InvoiceStore:
                 "language": d.language,
                 "kind": d.kind.value,
                 "synced_at": now,
+                "tags": tags_to_text(d.tags),
+                "country": d.country,
+                "timezone": d.timezone,
             }
             for d in batch_debtors
         ]
@@ -119,12 +162,22 @@ class InvoiceStore:
                 "in_source": 1,
                 "last_sync_id": sync_id,
                 "synced_at": now,
+                "tags": tags_to_text(i.tags),
+                "paid_on": i.paid_on,
+                "discount_percent": str(i.discount_percent) if i.discount_percent else None,
+                "discount_days": i.discount_days,
             }
             for i in batch_invoices
         ]
         with self.engine.begin() as connection:
             _upsert(connection, debtors, debtor_rows, ["pipeline", "debtor_id"])
-            _upsert(connection, invoices, invoice_rows, ["pipeline", "number"])
+            _upsert(
+                connection,
+                invoices,
+                invoice_rows,
+                ["pipeline", "number"],
+                {"paid_on": _paid_on_update},
+            )
 
     def close_unseen(self, pipeline: str, sync_id: int, keep: set[str]) -> int:
         """After a full snapshot: invoices the sync did not see are gone from the source.
@@ -148,7 +201,10 @@ class InvoiceStore:
                         invoices.c.pipeline == pipeline,
                         invoices.c.number.in_(gone[start : start + 500]),
                     )
-                    .values(in_source=0)
+                    .values(
+                        in_source=0,
+                        paid_on=func.coalesce(invoices.c.paid_on, date.today()),
+                    )
                 )
         return len(gone)
 
@@ -172,6 +228,14 @@ class InvoiceStore:
         with self.engine.connect() as connection:
             rows = connection.execute(select(debtors).where(debtors.c.pipeline == pipeline))
             return {row.debtor_id: debtor_from_row(row) for row in rows}
+
+    def debtor_ids(self, pipeline: str) -> list[str]:
+        with self.engine.connect() as connection:
+            return list(
+                connection.execute(
+                    select(debtors.c.debtor_id).where(debtors.c.pipeline == pipeline)
+                ).scalars()
+            )
 
     def debtor(self, pipeline: str, debtor_id: str) -> Debtor | None:
         with self.engine.connect() as connection:
@@ -200,6 +264,51 @@ class InvoiceStore:
         with self.engine.connect() as connection:
             for row in connection.execute(query):
                 yield invoice_from_row(row)
+
+    def paid_history(self, pipeline: str) -> Iterator[tuple[str, date, date]]:
+        """(debtor, due date, paid date) of every settled invoice whose paid date is known."""
+        query = select(invoices.c.debtor_id, invoices.c.due_date, invoices.c.paid_on).where(
+            invoices.c.pipeline == pipeline,
+            invoices.c.paid_on.is_not(None),
+            invoices.c.is_credit_note == 0,
+            invoices.c.amount_open_cents <= 0,
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        yield from ((debtor_id, due, paid_on) for debtor_id, due, paid_on in rows)
+
+    def paid_since(self, pipeline: str, since: date) -> list[Invoice]:
+        """Invoices settled on or after ``since`` (for thank-you messages), by debtor."""
+        query = (
+            select(invoices)
+            .where(
+                invoices.c.pipeline == pipeline,
+                invoices.c.paid_on >= since,
+                invoices.c.is_credit_note == 0,
+                invoices.c.amount_total_cents > 0,
+                invoices.c.amount_open_cents <= 0,
+            )
+            .order_by(invoices.c.debtor_id, invoices.c.number)
+        )
+        with self.engine.connect() as connection:
+            return [invoice_from_row(row) for row in connection.execute(query)]
+
+    def open_of_debtor(self, pipeline: str, debtor_id: str) -> list[Invoice]:
+        """The debtor's dunnable invoices, oldest due first."""
+        query = (
+            select(invoices)
+            .where(
+                invoices.c.pipeline == pipeline,
+                invoices.c.debtor_id == debtor_id,
+                invoices.c.in_source == 1,
+                invoices.c.is_credit_note == 0,
+                invoices.c.amount_total_cents > 0,
+                invoices.c.amount_open_cents > 0,
+            )
+            .order_by(invoices.c.due_date, invoices.c.number)
+        )
+        with self.engine.connect() as connection:
+            return [invoice_from_row(row) for row in connection.execute(query)]
 
     def get(self, pipeline: str, numbers: Iterable[str]) -> dict[str, tuple[Invoice, bool]]:
         """Current state of ``numbers``: the invoice and whether it is still in the source."""

@@ -7,21 +7,31 @@ Two unique keys guard against sending twice: ``messages.idempotency_key``
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dunning.core.ledger.schema import message_items, messages, receipts
 from dunning.core.models import (
+    ACTIVE_STATES,
     MessageState,
+    PauseKind,
     PlannedMessage,
     Receipt,
+    ResumeNote,
     StepHistory,
     to_cents,
 )
+
+STEP = "step"
+"""``messages.kind`` of ladder steps; ``thanks`` and ``confirmation`` are the other kinds."""
+THANKS = "thanks"
+CONFIRMATION = "confirmation"
 
 
 def message_key(pipeline: str, debtor_id: str, channel: str, day: date) -> str:
@@ -30,6 +40,31 @@ def message_key(pipeline: str, debtor_id: str, channel: str, day: date) -> str:
 
 def item_key(pipeline: str, invoice_number: str, step: str) -> str:
     return f"{pipeline}:{invoice_number}:{step}"
+
+
+def note_to_text(note: ResumeNote | None) -> str | None:
+    if note is None:
+        return None
+    return json.dumps(
+        {
+            "kind": note.kind.value,
+            "agreed_on": note.agreed_on.isoformat(),
+            "promised_for": note.promised_for.isoformat() if note.promised_for else None,
+            "amount": str(note.amount) if note.amount is not None else None,
+        }
+    )
+
+
+def note_from_text(text: str | None) -> ResumeNote | None:
+    if not text:
+        return None
+    data = json.loads(text)
+    return ResumeNote(
+        kind=PauseKind(data["kind"]),
+        agreed_on=date.fromisoformat(data["agreed_on"]),
+        promised_for=date.fromisoformat(data["promised_for"]) if data["promised_for"] else None,
+        amount=Decimal(data["amount"]) if data["amount"] is not None else None,
+    )
 
 
 def _now() -> datetime:
@@ -41,6 +76,7 @@ class OutboxItem:
     id: int
     invoice_number: str
     step: str
+    note: ResumeNote | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +93,7 @@ class OutboxMessage:
     attempts: int
     reason: str | None
     items: tuple[OutboxItem, ...]
+    kind: str = STEP
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +121,8 @@ class Outbox:
         key = message_key(
             planned.pipeline, planned.debtor.debtor_id, planned.channel, planned.planned_for
         )
+        if planned.key_suffix:
+            key = f"{key}:{planned.key_suffix}"
         try:
             with self.engine.begin() as connection:
                 message_id = connection.execute(
@@ -101,6 +140,7 @@ class Outbox:
                         run_id=run_id,
                         created_at=now,
                         updated_at=now,
+                        kind=planned.kind,
                     )
                     .returning(messages.c.id)
                 ).scalar_one()
@@ -114,6 +154,7 @@ class Outbox:
                             "step": item.step,
                             "item_key": item_key(planned.pipeline, item.invoice.number, item.step),
                             "amount_open_cents": to_cents(item.invoice.amount_open),
+                            "note": note_to_text(item.resume_note),
                         }
                         for item in planned.items
                     ],
@@ -140,7 +181,9 @@ class Outbox:
                     .order_by(message_items.c.id)
                 ):
                     items[item.message_id].append(
-                        OutboxItem(item.id, item.invoice_number, item.step)
+                        OutboxItem(
+                            item.id, item.invoice_number, item.step, note_from_text(item.note)
+                        )
                     )
         return [
             OutboxMessage(
@@ -156,6 +199,7 @@ class Outbox:
                 attempts=row.attempts,
                 reason=row.reason,
                 items=tuple(items[row.id]),
+                kind=row.kind,
             )
             for row in rows
         ]
@@ -267,7 +311,7 @@ class Outbox:
                 messages.c.state,
             )
             .join(messages, messages.c.id == message_items.c.message_id)
-            .where(message_items.c.pipeline == pipeline)
+            .where(message_items.c.pipeline == pipeline, messages.c.kind == STEP)
             .order_by(messages.c.planned_for, message_items.c.id)
         )
         result: dict[str, list[StepHistory]] = defaultdict(list)
@@ -281,7 +325,9 @@ class Outbox:
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(messages.c.debtor_id, messages.c.channel).where(
-                    messages.c.pipeline == pipeline, messages.c.planned_for == day
+                    messages.c.pipeline == pipeline,
+                    messages.c.planned_for == day,
+                    messages.c.kind == STEP,
                 )
             )
             return {(debtor, channel) for debtor, channel in rows}
@@ -296,6 +342,7 @@ class Outbox:
                     messages.c.pipeline == pipeline,
                     messages.c.debtor_id == debtor_id,
                     messages.c.state == MessageState.SENT.value,
+                    messages.c.kind == STEP,
                 )
                 .order_by(messages.c.planned_for)
             )
@@ -303,6 +350,30 @@ class Outbox:
                 Contact(r.debtor_id, r.step, r.channel, r.planned_for, MessageState(r.state))
                 for r in rows
             ]
+
+    def last_contacts(self, pipeline: str) -> dict[str, date]:
+        """Per debtor, the latest day a ladder step went out (or may have): the contact gap."""
+        query = (
+            select(messages.c.debtor_id, func.max(messages.c.planned_for))
+            .where(
+                messages.c.pipeline == pipeline,
+                messages.c.kind == STEP,
+                messages.c.state.in_([s.value for s in ACTIVE_STATES]),
+            )
+            .group_by(messages.c.debtor_id)
+        )
+        with self.engine.connect() as connection:
+            return {debtor: day for debtor, day in connection.execute(query)}
+
+    def invoices_with(self, pipeline: str, kind: str) -> set[str]:
+        """Invoice numbers that have a message of ``kind`` (for example ``thanks``)."""
+        query = (
+            select(message_items.c.invoice_number)
+            .join(messages, messages.c.id == message_items.c.message_id)
+            .where(message_items.c.pipeline == pipeline, messages.c.kind == kind)
+        )
+        with self.engine.connect() as connection:
+            return set(connection.execute(query).scalars())
 
     def state_counts(self, pipeline: str | None = None) -> dict[str, int]:
         query = select(messages.c.state, func.count()).group_by(messages.c.state)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, case, func, literal, select, update
 
 from dunning.core.ledger.schema import invoices, payments
 from dunning.core.models import Payment, from_cents, to_cents
@@ -46,9 +46,13 @@ class PaymentStore:
                     invoices.c.number == payment.invoice_number,
                 )
                 .values(
+                    paid_on=case(
+                        (invoices.c.amount_open_cents - cents <= 0, literal(payment.paid_on)),
+                        else_=invoices.c.paid_on,
+                    ),
                     amount_open_cents=func.max(0, invoices.c.amount_open_cents - cents)
                     if connection.dialect.name == "sqlite"
-                    else func.greatest(0, invoices.c.amount_open_cents - cents)
+                    else func.greatest(0, invoices.c.amount_open_cents - cents),
                 )
             )
         return int(payment_id)

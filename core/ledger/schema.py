@@ -36,6 +36,9 @@ debtors = Table(
     Column("language", String(10), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("synced_at", DateTime(timezone=True), nullable=False),
+    Column("tags", Text, nullable=False, server_default=""),
+    Column("country", String(2)),
+    Column("timezone", String(64)),
 )
 
 invoices = Table(
@@ -55,6 +58,10 @@ invoices = Table(
     Column("in_source", Integer, nullable=False),
     Column("last_sync_id", Integer),
     Column("synced_at", DateTime(timezone=True), nullable=False),
+    Column("tags", Text, nullable=False, server_default=""),
+    Column("paid_on", Date),
+    Column("discount_percent", String(12)),
+    Column("discount_days", Integer),
     Index("ix_invoices_debtor", "pipeline", "debtor_id"),
 )
 
@@ -98,6 +105,7 @@ messages = Table(
     Column("run_id", Integer, ForeignKey("runs.id")),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(20), nullable=False, server_default="step"),
     Index("ix_messages_pipeline_state", "pipeline", "state"),
     Index("ix_messages_debtor", "pipeline", "debtor_id"),
 )
@@ -113,6 +121,7 @@ message_items = Table(
     Column("item_key", String(600), nullable=False),
     Column("amount_open_cents", BigInteger, nullable=False),
     Column("cancelled_reason", Text),
+    Column("note", Text),
     UniqueConstraint("item_key", name="uq_message_items_item_key"),
     Index("ix_message_items_message", "message_id"),
     Index("ix_message_items_invoice", "pipeline", "invoice_number"),
@@ -142,4 +151,47 @@ payments = Table(
     Column("written_back_at", DateTime(timezone=True)),
     Column("writeback_error", Text),
     Index("ix_payments_invoice", "pipeline", "invoice_number"),
+)
+
+pauses = Table(
+    "pauses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pipeline", String(100), nullable=False),
+    Column("debtor_id", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("invoice_numbers", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("until", Date),
+    Column("grace_days", Integer, nullable=False),
+    Column("open_at_start_cents", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("ended_on", Date),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("closed_by", Text),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("close_reason", Text),
+    Index("ix_pauses_debtor", "pipeline", "debtor_id"),
+)
+
+instalments = Table(
+    "instalments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pause_id", Integer, ForeignKey("pauses.id"), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Index("ix_instalments_pause", "pause_id"),
+)
+
+ladders = Table(
+    "ladders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pipeline", String(100), nullable=False),
+    Column("steps", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_ladders_pipeline", "pipeline", "id"),
 )

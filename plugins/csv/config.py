@@ -24,6 +24,8 @@ class CsvColumns(BaseModel):
     Required columns: ``invoice_number``, ``debtor_id``, ``debtor_name``, ``issue_date``,
     ``due_date`` and ``amount``. Every other column may be absent from the file; the write-back
     columns (``paid``, ``paid_date``, ``paid_amount``) are appended when a payment is written.
+    ``debtor_tags``, ``country`` and ``timezone`` describe the debtor; ``tags``,
+    ``discount_percent`` and ``discount_days`` the invoice (see docs/source-csv.md).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -36,12 +38,18 @@ class CsvColumns(BaseModel):
     phone: str = Field(default="telefoon", min_length=1)
     language: str = Field(default="taal", min_length=1)
     debtor_kind: str = Field(default="soort", min_length=1)
+    debtor_tags: str = Field(default="debiteur_labels", min_length=1)
+    country: str = Field(default="land", min_length=1)
+    timezone: str = Field(default="tijdzone", min_length=1)
     issue_date: str = Field(default="factuurdatum", min_length=1)
     due_date: str = Field(default="vervaldatum", min_length=1)
     amount: str = Field(default="bedrag", min_length=1)
     amount_open: str = Field(default="openstaand", min_length=1)
     currency: str = Field(default="valuta", min_length=1)
     payment_link: str = Field(default="betaallink", min_length=1)
+    tags: str = Field(default="labels", min_length=1)
+    discount_percent: str = Field(default="korting", min_length=1)
+    discount_days: str = Field(default="kortingstermijn", min_length=1)
     paid: str = Field(default="betaald", min_length=1)
     paid_date: str = Field(default="betaaldatum", min_length=1)
     paid_amount: str = Field(default="betaald_bedrag", min_length=1)

@@ -14,6 +14,14 @@ from decimal import Decimal
 from dunning.core.models import Debtor, Invoice, RowProblem
 from dunning.plugins.csv.config import CsvConfig
 from dunning.plugins.csv.header import HeaderMap
+from dunning.plugins.csv.policy_cells import (
+    parse_country,
+    parse_days,
+    parse_labels,
+    parse_percent,
+    parse_timezone,
+    similar_timezone,
+)
 from dunning.plugins.csv.stream import Record
 from dunning.plugins.csv.values import (
     DateFormat,
@@ -86,11 +94,15 @@ class RowReader:
     def _cell(self, cells: list[str], name: str) -> str:
         return self.header.cell(cells, name)
 
+    def _header(self, name: str) -> str:
+        """The configured header of logical field ``name``, for messages."""
+        header: str = getattr(self.config.columns, name)
+        return header
+
     def _required(self, cells: list[str], name: str, what: str) -> str:
         value = self._cell(cells, name)
         if not value:
-            header = getattr(self.config.columns, name)
-            raise _Rejected(f"{what} is empty; fill in column {header!r}")
+            raise _Rejected(f"{what} is empty; fill in column {self._header(name)!r}")
         return value
 
     def _debtor(self, cells: list[str]) -> Debtor:
@@ -120,6 +132,9 @@ class RowReader:
             first_name=first_name_of(contact) if contact else None,
             language=language,
             kind=kind,
+            tags=self._labels(cells, "debtor_tags"),
+            country=self._country(cells),
+            timezone=self._timezone(cells),
         )
 
     def _invoice(self, cells: list[str], number: str, debtor_id: str, place: str) -> Invoice:
@@ -144,6 +159,10 @@ class RowReader:
             open_amount = Decimal("0.00")
         elif open_amount is None:
             open_amount = amount - paid_amount
+        currency = self._currency(cells)
+        tags = self._labels(cells, "tags")
+        discount_percent, discount_days = self._discount(cells)
+        settled = amount > 0 and open_amount <= 0  # a credit note has no payment behaviour
         return Invoice(
             number=number,
             debtor_id=debtor_id,
@@ -151,10 +170,14 @@ class RowReader:
             due_date=due_date,
             amount_total=amount,
             amount_open=open_amount,
-            currency=self._currency(cells),
+            currency=currency,
             payment_link=self._cell(cells, "payment_link") or None,
             is_credit_note=amount < 0,
             place=place,
+            tags=tags,
+            paid_on=self.dates.parse(self._cell(cells, "paid_date")) if settled else None,
+            discount_percent=discount_percent,
+            discount_days=discount_days,
         )
 
     def _date(self, cells: list[str], name: str, what: str) -> date:
@@ -191,3 +214,70 @@ class RowReader:
                 f"currency {text!r} is not a currency code; write a three-letter code like EUR"
             )
         return text.upper()
+
+    def _labels(self, cells: list[str], name: str) -> tuple[str, ...]:
+        labels, rejected = parse_labels(self._cell(cells, name))
+        if rejected:
+            raise _Rejected(
+                f"label {rejected[0]!r} in column {self._header(name)!r} is not a valid label; "
+                "use letters, digits, - and _ (starting with a letter or digit), separated by "
+                "commas or spaces, e.g. vip, no-call"
+            )
+        return labels
+
+    def _country(self, cells: list[str]) -> str | None:
+        text = self._cell(cells, "country")
+        if not text:
+            return None
+        country = parse_country(text)
+        if country is None:
+            raise _Rejected(
+                f"country {text!r} in column {self._header('country')!r} is not known; write a "
+                "two-letter code such as NL, BE or DE, or a name such as België (an empty cell "
+                "means the pipeline's country)"
+            )
+        return country
+
+    def _timezone(self, cells: list[str]) -> str | None:
+        text = self._cell(cells, "timezone")
+        if not text:
+            return None
+        zone = parse_timezone(text)
+        if zone is None:
+            similar = similar_timezone(text)
+            hint = f" (did you mean {similar}?)" if similar else ""
+            raise _Rejected(
+                f"unknown time zone {text!r} in column {self._header('timezone')!r}{hint}; use "
+                "an IANA name such as Europe/Amsterdam (an empty cell means the pipeline's zone)"
+            )
+        return zone
+
+    def _discount(self, cells: list[str]) -> tuple[Decimal | None, int | None]:
+        """The invoice's own early-payment terms: both cells filled in, or both empty."""
+        percent_column = self._header("discount_percent")
+        days_column = self._header("discount_days")
+        percent_text = self._cell(cells, "discount_percent")
+        days_text = self._cell(cells, "discount_days")
+        percent = parse_percent(percent_text, self.config.decimal) if percent_text else None
+        if percent_text and percent is None:
+            raise _Rejected(
+                f"discount {percent_text!r} in column {percent_column!r} is not a percentage "
+                f"above 0 and below 100; write it like 2 or 2{self.config.decimal}5 "
+                "(empty: the pipeline's discount terms apply, if any)"
+            )
+        days = parse_days(days_text) if days_text else None
+        if days_text and days is None:
+            raise _Rejected(
+                f"discount term {days_text!r} in column {days_column!r} is not a whole number "
+                "of days; write the days after the invoice date like 8"
+            )
+        if (percent is None) != (days is None):
+            given, missing = (
+                (percent_column, days_column) if days is None else (days_column, percent_column)
+            )
+            raise _Rejected(
+                f"column {given!r} is filled in but {missing!r} is empty; an early-payment "
+                f"discount needs both {percent_column!r} (percent) and {days_column!r} (days "
+                "after the invoice date), or leave both empty"
+            )
+        return percent, days

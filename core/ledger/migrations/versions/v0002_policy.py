@@ -1,0 +1,88 @@
+"""The complete policy: tags, countries and time zones, paid dates, discounts, message kinds,
+resume notes, pauses with instalments, and the recorded ladders (for policy changes).
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-23
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+TZ = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("debtors") as table:
+        table.add_column(sa.Column("tags", sa.Text, nullable=False, server_default=""))
+        table.add_column(sa.Column("country", sa.String(2)))
+        table.add_column(sa.Column("timezone", sa.String(64)))
+    with op.batch_alter_table("invoices") as table:
+        table.add_column(sa.Column("tags", sa.Text, nullable=False, server_default=""))
+        table.add_column(sa.Column("paid_on", sa.Date))
+        table.add_column(sa.Column("discount_percent", sa.String(12)))
+        table.add_column(sa.Column("discount_days", sa.Integer))
+    with op.batch_alter_table("messages") as table:
+        table.add_column(sa.Column("kind", sa.String(20), nullable=False, server_default="step"))
+    with op.batch_alter_table("message_items") as table:
+        table.add_column(sa.Column("note", sa.Text))
+    op.create_table(
+        "pauses",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("pipeline", sa.String(100), nullable=False),
+        sa.Column("debtor_id", sa.String(200), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("invoice_numbers", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("starts_on", sa.Date, nullable=False),
+        sa.Column("until", sa.Date),
+        sa.Column("grace_days", sa.Integer, nullable=False),
+        sa.Column("open_at_start_cents", sa.BigInteger, nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("ended_on", sa.Date),
+        sa.Column("created_by", sa.Text, nullable=False),
+        sa.Column("created_at", TZ, nullable=False),
+        sa.Column("closed_by", sa.Text),
+        sa.Column("closed_at", TZ),
+        sa.Column("close_reason", sa.Text),
+    )
+    op.create_index("ix_pauses_debtor", "pauses", ["pipeline", "debtor_id"])
+    op.create_table(
+        "instalments",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("pause_id", sa.Integer, sa.ForeignKey("pauses.id"), nullable=False),
+        sa.Column("due_on", sa.Date, nullable=False),
+        sa.Column("amount_cents", sa.BigInteger, nullable=False),
+    )
+    op.create_index("ix_instalments_pause", "instalments", ["pause_id"])
+    op.create_table(
+        "ladders",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("pipeline", sa.String(100), nullable=False),
+        sa.Column("steps", sa.Text, nullable=False),
+        sa.Column("recorded_at", TZ, nullable=False),
+    )
+    op.create_index("ix_ladders_pipeline", "ladders", ["pipeline", "id"])
+
+
+def downgrade() -> None:
+    op.drop_table("ladders")
+    op.drop_table("instalments")
+    op.drop_table("pauses")
+    with op.batch_alter_table("message_items") as table:
+        table.drop_column("note")
+    with op.batch_alter_table("messages") as table:
+        table.drop_column("kind")
+    with op.batch_alter_table("invoices") as table:
+        for column in ("discount_days", "discount_percent", "paid_on", "tags"):
+            table.drop_column(column)
+    with op.batch_alter_table("debtors") as table:
+        for column in ("timezone", "country", "tags"):
+            table.drop_column(column)

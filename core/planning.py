@@ -1,0 +1,119 @@
+"""Gather what the policy needs from the ledger and plan: today's steps, and thank-you notes.
+
+The policy itself (:mod:`dunning.core.policy`) is pure; this module is the one place that reads
+its inputs from the ledger (invoices, debtors, history, pauses, contacts, segments, old ladders).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from dunning.core.config import LoadedPipeline
+from dunning.core.ledger import Ledger
+from dunning.core.ledger.outbox import THANKS
+from dunning.core.models import Plan, PlannedItem, PlannedMessage
+from dunning.core.policy import Step, plan_due_actions
+from dunning.core.policy.build import policy_rules, policy_steps, step_aliases
+from dunning.core.segments import DebtorFigures, PaidInvoice, debtor_figures
+
+THANK_YOU_STEP = "thank-you"
+
+
+def figures(ledger: Ledger, pipeline: LoadedPipeline) -> dict[str, DebtorFigures]:
+    """Payment behaviour and segment of every debtor of the pipeline."""
+    name = pipeline.name
+    paid = (PaidInvoice(d, due, on) for d, due, on in ledger.invoices.paid_history(name))
+    return debtor_figures(
+        paid,
+        ledger.pauses.broken_counts(name),
+        pipeline.config.segments,
+        ledger.invoices.debtor_ids(name),
+    )
+
+
+def segments(ledger: Ledger, pipeline: LoadedPipeline) -> dict[str, str]:
+    overrides = {k: o.segment for k, o in pipeline.config.debtors.items() if o.segment}
+    computed = {k: f.segment for k, f in figures(ledger, pipeline).items()}
+    return computed | overrides
+
+
+def plan_pipeline(
+    ledger: Ledger,
+    pipeline: LoadedPipeline,
+    today: date,
+    *,
+    now: datetime | None = None,
+    explain: bool = True,
+    steps: Sequence[Step] | None = None,
+) -> Plan:
+    """What the policy would send today, from the ledger as it stands (no sync, no writes).
+
+    ``now`` (timezone-aware) enables the send-window check; ``steps`` replaces the configured
+    ladder (``plan --diff`` plans with the ladder of the last run).
+    """
+    name = pipeline.name
+    ladder = list(steps) if steps is not None else policy_steps(pipeline)
+    recorded = [[s["name"] for s in version] for version in ledger.ladders.versions(name)]
+    segment_of = segments(ledger, pipeline)
+    plan = plan_due_actions(
+        pipeline=name,
+        steps=ladder,
+        today=today,
+        invoices=ledger.invoices.dunnable(name),
+        debtors=ledger.invoices.debtors(name),
+        history=ledger.outbox.history(name),
+        contacted_today=ledger.outbox.contacted(name, today),
+        rules=policy_rules(pipeline.config, now),
+        segments=segment_of,
+        pauses=ledger.pauses.by_debtor(name),
+        last_contact=ledger.outbox.last_contacts(name),
+        aliases=step_aliases([s.name for s in ladder], recorded),
+        explain=explain,
+    )
+    plan.messages.extend(plan_thanks(ledger, pipeline, today, segment_of, plan))
+    return plan
+
+
+def plan_thanks(
+    ledger: Ledger,
+    pipeline: LoadedPipeline,
+    today: date,
+    segment_of: dict[str, str],
+    plan: Plan,
+) -> list[PlannedMessage]:
+    """Thank-you messages for invoices settled in the last ``within_days`` by debtors of the
+    configured segments; once per invoice, never to a debtor who gets a reminder today."""
+    config = pipeline.config.thank_you
+    if config is None:
+        return []
+    name = pipeline.name
+    thanked = ledger.outbox.invoices_with(name, THANKS)
+    reminded = {m.debtor.debtor_id for m in plan.messages}
+    reminded |= {debtor for debtor, _ in ledger.outbox.contacted(name, today)}
+    debtors = ledger.invoices.debtors(name)
+    per_debtor: dict[str, list[PlannedItem]] = defaultdict(list)
+    for invoice in ledger.invoices.paid_since(name, today - timedelta(days=config.within_days)):
+        debtor = invoice.debtor_id
+        if invoice.number in thanked or debtor in reminded or debtor not in debtors:
+            continue
+        if segment_of.get(debtor, "new") not in config.segment:
+            continue
+        per_debtor[debtor].append(
+            PlannedItem(invoice, THANK_YOU_STEP, -1, f"paid on {invoice.paid_on}; thank you")
+        )
+    return [
+        PlannedMessage(
+            pipeline=name,
+            debtor=debtors[debtor],
+            channel=config.channel,
+            step=THANK_YOU_STEP,
+            template=config.template,
+            planned_for=today,
+            items=tuple(items),
+            kind=THANKS,
+            key_suffix=THANKS,
+        )
+        for debtor, items in sorted(per_debtor.items())
+    ]

@@ -1,0 +1,213 @@
+"""One invoice on the ladder: where it stands, when its next steps are due, which step today.
+
+Rules:
+
+* Steps are ordered. A step is due ``before_due`` days before or ``after_due`` days after the
+  invoice's due date, or ``after_previous`` days after the previous step (the day it went out,
+  or, for a step that never went out, the day it would have been due). Delays count calendar or
+  business days (``delays_in``).
+* An invoice never gets a step twice and never goes back down the ladder. A ``before_due`` step
+  lapses on the due date.
+* After a missed run (or on the first run over old data) only the *latest* due step is planned;
+  the steps it jumps over are named in the reason, not sent in a burst.
+* A step whose conditions do not hold is skipped; the ladder continues with the steps after it.
+* A pause (promise, arrangement, dispute, manual) stops the ladder while it holds. When it ends,
+  every later step moves by the days the ladder stood still, so the ladder resumes where it was
+  instead of jumping; after a broken promise or missed instalment the next step carries a
+  :class:`~dunning.core.models.ResumeNote`.
+* Steps removed from ``pipelines.yaml`` are mapped through ``aliases`` (removed step name ->
+  index of the next step that still exists), so their cases continue there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dunning.core.calendar import BusinessCalendar
+from dunning.core.models import Invoice, ResumeNote, StepHistory
+from dunning.core.policy.conditions import DebtorFacts, why_not
+from dunning.core.policy.pauses import PauseEffect, describe, paused_days
+from dunning.core.policy.steps import Step
+
+DateCache = dict[tuple[object, ...], list[date | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """For one invoice: the step to plan today (``index``), or why not (``reason``)."""
+
+    index: int | None
+    reason: str
+    resume_note: ResumeNote | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where an invoice stands: the first step not yet taken, and the day of the last one."""
+
+    next_index: int
+    last_day: date | None
+    last_step: str | None
+
+
+def position(
+    steps: Sequence[Step],
+    history: Sequence[StepHistory],
+    aliases: Mapping[str, int] | None = None,
+) -> Position:
+    index_of = {step.name: i for i, step in enumerate(steps)}
+    best = Position(0, None, None)
+    for entry in history:
+        i = index_of.get(entry.step)
+        following = i + 1 if i is not None else (aliases or {}).get(entry.step)
+        if following is not None and following >= best.next_index and following > 0:
+            best = Position(following, entry.planned_for, entry.step)
+    return best
+
+
+def _shifted(day: date, count: int, step: Step, calendar: BusinessCalendar | None) -> date:
+    if step.delays_in == "business" and calendar is not None:
+        return calendar.add_business_days(day, count)
+    return day + timedelta(days=count)
+
+
+def step_dates(
+    steps: Sequence[Step],
+    invoice: Invoice,
+    where: Position,
+    calendar: BusinessCalendar | None = None,
+    shift: int = 0,
+) -> list[date | None]:
+    """The due day of every step from ``where.next_index`` on (earlier entries are ``None``).
+
+    ``shift`` (days the ladder stood still) moves every one of them."""
+    dates: list[date | None] = [None] * len(steps)
+    previous = where.last_day
+    for i in range(where.next_index, len(steps)):
+        step = steps[i]
+        if step.before_due is not None:
+            day = _shifted(invoice.due_date, -step.before_due, step, calendar)
+        elif step.after_due is not None:
+            day = _shifted(invoice.due_date, step.after_due, step, calendar)
+        else:
+            base = previous if previous is not None else invoice.due_date
+            day = _shifted(base, step.after_previous or 0, step, calendar)
+        dates[i] = day + timedelta(days=shift)
+        previous = day
+    return dates
+
+
+def _lapsed(step: Step, invoice: Invoice, today: date) -> bool:
+    return step.before_due is not None and today >= invoice.due_date
+
+
+def decide(
+    steps: Sequence[Step],
+    invoice: Invoice,
+    history: Sequence[StepHistory],
+    today: date,
+    *,
+    calendar: BusinessCalendar | None = None,
+    facts: DebtorFacts | None = None,
+    effects: Sequence[PauseEffect] = (),
+    aliases: Mapping[str, int] | None = None,
+    cache: DateCache | None = None,
+    explain: bool = True,
+) -> Decision:
+    """Which step (if any) ``invoice`` should get today, and why.
+
+    ``facts`` enables step conditions (without it only ``min_open_amount`` is checked);
+    ``effects`` are the pauses that cover the invoice, evaluated for today. With ``explain``
+    off, reasons for invoices that get nothing are left empty (planning a million invoices).
+    """
+    if not invoice.is_dunnable:
+        what = "a credit note" if invoice.is_credit_note or invoice.amount_total <= 0 else "paid"
+        return Decision(None, f"not dunned: {what}")
+    for effect in effects:
+        if effect.holds:
+            return Decision(None, describe(effect) if explain else "")
+    where = position(steps, history, aliases)
+    if where.next_index >= len(steps):
+        return Decision(
+            None, f"ladder finished: last step {where.last_step!r} already taken" if explain else ""
+        )
+    since = where.last_day or invoice.issue_date
+    shift = paused_days(effects, since) if effects else 0
+    key = (invoice.due_date, where.next_index, where.last_day, shift, calendar)
+    dates = cache.get(key) if cache is not None else None
+    if dates is None:
+        dates = step_dates(steps, invoice, where, calendar, shift)
+        if cache is not None:
+            cache[key] = dates
+    first = dates[where.next_index]
+    if first is not None and first > today:
+        if not explain:
+            return Decision(None, "")
+        return Decision(None, f"next step {steps[where.next_index].name!r} on {first}")
+    due = [
+        i
+        for i in range(where.next_index, len(steps))
+        if (d := dates[i]) is not None and d <= today and not _lapsed(steps[i], invoice, today)
+    ]
+    skipped: list[str] = []
+    chosen = None
+    for i in reversed(due):
+        problem = (
+            why_not(steps[i], invoice, facts)
+            if facts is not None
+            else (
+                f"open amount {invoice.amount_open} is below the minimum {steps[i].min_open_amount}"
+                if invoice.amount_open < steps[i].min_open_amount
+                else None
+            )
+        )
+        if problem is None:
+            chosen = i
+            break
+        skipped.append(f"{steps[i].name!r} skipped: {problem}")
+    if chosen is None:
+        if not explain:
+            return Decision(None, "")
+        upcoming = next(
+            (
+                i
+                for i in range(where.next_index, len(steps))
+                if (d := dates[i]) is not None
+                and d > today
+                and not _lapsed(steps[i], invoice, today)
+            ),
+            None,
+        )
+        parts = list(reversed(skipped))
+        if upcoming is not None:
+            parts.append(f"next step {steps[upcoming].name!r} on {dates[upcoming]}")
+        elif not parts:
+            parts.append("no step left that can still go out")
+        return Decision(None, "; ".join(parts))
+    note = None
+    for effect in effects:
+        if (
+            effect.note is not None
+            and effect.ended_on is not None
+            and (where.last_day is None or effect.ended_on > where.last_day)
+        ):
+            note = effect.note
+    reason = ""
+    if explain:
+        overdue = invoice.days_overdue(today)
+        when = (
+            f"{overdue} days after the due date" if overdue >= 0 else f"{-overdue} days before due"
+        )
+        reason = f"{when}; {steps[chosen].name!r} due since {dates[chosen]}"
+        jumped = [steps[i].name for i in due if i < chosen]
+        if jumped:
+            reason += f" (catching up: not sending earlier steps {', '.join(jumped)})"
+        if skipped:
+            reason += f" ({'; '.join(reversed(skipped))})"
+        if shift:
+            reason += f" (ladder moved {shift} day(s) for a pause)"
+        if note is not None:
+            reason += f" (resumes after a broken {note.kind.value})"
+    return Decision(chosen, reason, note)
