@@ -5,90 +5,39 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from functools import wraps
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from rich.console import Console
 
 from dunning.core import report
-from dunning.core.config import LoadedConfig, LoadedPipeline, default_config_path, load_config
+from dunning.core.commands import pauses as pause_commands
+from dunning.core.commands import policy as policy_commands
+from dunning.core.commands.common import (
+    chosen,
+    config_option,
+    date_option,
+    now_for,
+    now_option,
+    opened,
+    out,
+    parse_amount,
+    pipeline_option,
+    progress_for,
+    reports_errors,
+    today_or,
+)
+from dunning.core.config import default_config_path, load_config
 from dunning.core.dispatch import make_channel
-from dunning.core.errors import EXIT_OK, EXIT_PARTIAL, DunningError
-from dunning.core.ledger import Ledger
+from dunning.core.errors import EXIT_OK, EXIT_PARTIAL
+from dunning.core.ladder_diff import ladder_diff
 from dunning.core.models import MessageState
 from dunning.core.payments import mark_paid
 from dunning.core.planning import plan_pipeline
 from dunning.core.plugins import load_registry
-from dunning.core.progress import NoProgress, Progress
-from dunning.core.rich_progress import RichProgress
 from dunning.core.runner import run_pipeline
-
-F = TypeVar("F", bound=Callable[..., Any])
-out = Console()
-err = Console(stderr=True)
-
-
-def reports_errors(function: F) -> F:
-    """Turn DunningErrors into one line per problem on stderr and the error's exit code."""
-
-    @wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except DunningError as error:
-            for line in str(error).splitlines():
-                click.echo(f"error: {line}", err=True)
-            sys.exit(error.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-
-    return wrapper  # type: ignore[return-value]
-
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="pipelines.yaml to use (default: $DUNNING_CONFIG, else ./pipelines.yaml).",
-)
-pipeline_option = click.option("--pipeline", default=None, help="Only this pipeline.")
-date_option = click.option(
-    "--date",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Act as if today were YYYY-MM-DD.",
-)
-
-
-@contextmanager
-def opened(config_path: Path | None) -> Iterator[tuple[LoadedConfig, Ledger]]:
-    config = load_config(default_config_path(config_path))
-    ledger = Ledger.open(config.state_url)
-    try:
-        yield config, ledger
-    finally:
-        ledger.close()
-
-
-def chosen(config: LoadedConfig, name: str | None) -> list[LoadedPipeline]:
-    return [config.pipeline(name)] if name else list(config.pipelines.values())
-
-
-def today_or(as_of: datetime | None) -> date:
-    return as_of.date() if as_of else date.today()
-
-
-def progress_for(quiet: bool) -> Progress:
-    return RichProgress(err) if err.is_terminal and not quiet else NoProgress()
 
 
 @click.group()
@@ -104,6 +53,7 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too (bad rows, bad addresses).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@now_option
 @reports_errors
 def run(
     config_path: Path | None,
@@ -112,14 +62,17 @@ def run(
     as_json: bool,
     strict: bool,
     quiet: bool,
+    now_text: str | None,
 ) -> None:
     """Sync, plan, send and write back, for every pipeline (or --pipeline)."""
     today = today_or(as_of)
+    now = now_for(now_text, as_of)
     exit_code = EXIT_OK
     summaries = []
     with opened(config_path) as (config, ledger):
         for loaded in chosen(config, pipeline):
-            summary = run_pipeline(config, loaded, ledger, today, progress_for(quiet or as_json))
+            progress = progress_for(quiet or as_json)
+            summary = run_pipeline(config, loaded, ledger, today, progress, now=now)
             summaries.append(summary.to_dict())
             exit_code = max(exit_code, summary.exit_code)
             if strict and summary.has_warnings:
@@ -138,6 +91,10 @@ def run(
 @date_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--verbose", is_flag=True, help="Also list invoices that need nothing, and why.")
+@click.option(
+    "--diff", is_flag=True, help="Show what the changed ladder does to open cases, then stop."
+)
+@now_option
 @reports_errors
 def plan(
     config_path: Path | None,
@@ -145,15 +102,25 @@ def plan(
     as_of: datetime | None,
     as_json: bool,
     verbose: bool,
+    diff: bool,
+    now_text: str | None,
 ) -> None:
     """Show what a run would send today, to whom and why, without sending or recording it.
 
     The plan is made from the ledger as last synced (run `dunning run` to refresh it)."""
     today = today_or(as_of)
+    now = now_for(now_text, as_of)
     rows: list[dict[str, Any]] = []
     with opened(config_path) as (config, ledger):
         for loaded in chosen(config, pipeline):
-            result = plan_pipeline(ledger, loaded, today)
+            if diff:
+                changes = ladder_diff(ledger, loaded, today)
+                if as_json:
+                    rows.append(report.diff_data(loaded.name, changes))
+                else:
+                    report.print_diff(out, loaded.name, changes)
+                continue
+            result = plan_pipeline(ledger, loaded, today, now=now)
             if as_json:
                 rows.extend(report.plan_rows(result))
             else:
@@ -230,15 +197,6 @@ def plugins(as_json: bool, config_path: Path | None) -> None:
             click.echo(f"  {kind}  (plugin {plugin})")
 
 
-def parse_amount(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        return Decimal(value.replace(",", "."))
-    except InvalidOperation:
-        raise click.BadParameter(f"{value!r} is not an amount; write it like 125.50") from None
-
-
 @main.command(name="mark-paid")
 @click.argument("invoice")
 @click.option("--amount", callback=parse_amount, help="Amount received (default: all open).")
@@ -267,6 +225,10 @@ def mark_paid_command(
     elif result.writeback_error:
         click.echo(f"warning: {result.writeback_error}; the next run retries it", err=True)
         sys.exit(EXIT_PARTIAL)
+
+
+for command in (*pause_commands.COMMANDS, *policy_commands.COMMANDS):
+    main.add_command(command)
 
 
 if __name__ == "__main__":  # pragma: no cover

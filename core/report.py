@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from dunning.core.ladder_diff import LadderDiff
 from dunning.core.ledger import OutboxMessage
 from dunning.core.models import Plan
 from dunning.core.summary import RunSummary
@@ -63,8 +64,8 @@ def print_plan(console: Console, pipeline: str, plan: Plan, verbose: bool) -> No
         for item in plan.skipped:
             skipped.add_row(item.invoice_number, item.debtor_id, item.reason)
         console.print(skipped)
-    elif plan.skipped:
-        console.print(f"{len(plan.skipped)} open invoice(s) need nothing today (--verbose: why)")
+    elif plan.not_planned:
+        console.print(f"{plan.not_planned} open invoice(s) need nothing today (--verbose: why)")
 
 
 def print_summary(console: Console, summary: RunSummary) -> None:
@@ -141,3 +142,48 @@ def print_status(console: Console, data: dict[str, Any]) -> None:
             str(run["id"]), run["pipeline"], run["as_of"], run["status"], run["started_at"]
         )
     console.print(runs)
+
+
+def diff_data(pipeline: str, diff: LadderDiff) -> dict[str, Any]:
+    return {
+        "pipeline": pipeline,
+        "changed": diff.changed,
+        "removed_steps": list(diff.removed),
+        "added_steps": list(diff.added),
+        "open_cases": diff.open_cases,
+        "cases": [
+            {
+                "invoice": c.invoice,
+                "debtor_id": c.debtor_id,
+                "last_step": c.last_step,
+                "before": c.before,
+                "after": c.after,
+            }
+            for c in diff.cases
+        ],
+    }
+
+
+def print_diff(console: Console, pipeline: str, diff: LadderDiff) -> None:
+    if not diff.changed:
+        console.print(
+            f"{pipeline}: the ladder in pipelines.yaml is the one the last run used; "
+            "nothing changes for open cases"
+        )
+        return
+    console.print(
+        f"{pipeline}: ladder changed since the last run; removed steps: "
+        f"{', '.join(diff.removed) or 'none'}; new steps: {', '.join(diff.added) or 'none'}"
+    )
+    table = Table(title=f"{len(diff.cases)} of {diff.open_cases} open case(s) change")
+    for column in (
+        "invoice",
+        "debtor",
+        "last step",
+        "next under the last run's ladder",
+        "next now",
+    ):
+        table.add_column(column, overflow="fold")
+    for c in diff.cases:
+        table.add_row(c.invoice, c.debtor_id, c.last_step or "-", c.before, c.after)
+    console.print(table)

@@ -190,6 +190,20 @@ def load_config(path: Path, registry: Registry | None = None) -> LoadedConfig:
                     f"{document.where(loc)}: {dotted(loc)}: no channel named {step.channel!r} "
                     f"in this pipeline; channels: {known}"
                 )
+        named_channels = [
+            (
+                (*base, "thank_you", "channel"),
+                pipeline.thank_you.channel if pipeline.thank_you else None,
+            ),
+            ((*base, "pauses", "confirm_channel"), pipeline.pauses.confirm_channel),
+        ]
+        for loc, named in named_channels:
+            if named is not None and named not in pipeline.channels:
+                known = ", ".join(pipeline.channels)
+                problems.append(
+                    f"{document.where(loc)}: {dotted(loc)}: no channel named {named!r} "
+                    f"in this pipeline; channels: {known}"
+                )
         if source_cls is not None and source_config is not None:
             pipelines[name] = LoadedPipeline(
                 name,
