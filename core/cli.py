@@ -33,7 +33,8 @@ from dunning.core.config import default_config_path, load_config
 from dunning.core.dispatch import make_channel
 from dunning.core.errors import EXIT_OK, EXIT_PARTIAL
 from dunning.core.ladder_diff import ladder_diff
-from dunning.core.models import MessageState
+from dunning.core.agreements import confirm_channel
+from dunning.core.models import MessageState, PauseKind
 from dunning.core.payments import mark_paid
 from dunning.core.planning import plan_pipeline
 from dunning.core.plugins import load_registry
@@ -137,8 +138,16 @@ def check(config_path: Path | None) -> None:
     path = default_config_path(config_path)
     config = load_config(path)
     for loaded in config.pipelines.values():
+        confirm = confirm_channel(loaded)
+        thanks = loaded.config.thank_you
         for name in loaded.channels:
-            templates = sorted({s.template for s in loaded.steps if s.channel == name})
+            used = {s.template for s in loaded.steps if s.channel == name}
+            used |= {v for s in loaded.steps if s.channel == name for v in s.variants.values()}
+            if thanks and thanks.channel == name:
+                used.add(thanks.template)
+            if confirm == name:
+                used |= {f"confirm-{kind.value}" for kind in PauseKind}
+            templates = sorted(used)
             make_channel(loaded, name, config.directory).check(templates)
     names = ", ".join(config.pipelines)
     click.echo(f"{path}: ok ({len(config.pipelines)} pipeline(s): {names})")
