@@ -7,6 +7,7 @@ checks what went out against the rules the admin wrote.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -119,7 +120,7 @@ def invoices(draw: st.DrawFn, debtor_ids: list[str]) -> list[Invoice]:
 def pauses_for(draw: st.DrawFn, invoices_: list[Invoice]) -> dict[str, list[Pause]]:
     result: dict[str, list[Pause]] = defaultdict(list)
     for n, invoice in enumerate(invoices_):
-        if not draw(st.integers(0, 3)) == 0:
+        if draw(st.integers(0, 3)) != 0:
             continue
         kind = draw(st.sampled_from([PauseKind.PROMISE, PauseKind.DISPUTE, PauseKind.MANUAL]))
         starts = START + timedelta(days=draw(st.integers(-5, 40)))
@@ -150,8 +151,7 @@ def worlds(draw: st.DrawFn) -> World:
         min_days_between_contacts=draw(st.integers(0, 3)),
         send_window=window,
     )
-    world = World(rules, people, portfolio, draw(pauses_for(portfolio)))
-    return world
+    return World(rules, people, portfolio, draw(pauses_for(portfolio)))
 
 
 def run_days(draw_days: list[int]) -> list[date]:
@@ -216,7 +216,7 @@ def test_contacts_with_one_debtor_keep_the_minimum_gap(
     for day, message in world.sent:
         per_debtor[message.debtor.debtor_id].append(day)
     for contact_days in per_debtor.values():
-        for earlier, later in zip(contact_days, contact_days[1:], strict=False):
+        for earlier, later in itertools.pairwise(contact_days):
             assert (later - earlier).days >= gap or (gap == 0 and later >= earlier)
 
 
@@ -335,7 +335,7 @@ def test_after_a_broken_promise_the_ladder_resumes_at_the_next_step(
     if not after:
         return
     index = {step.name: i for i, step in enumerate(PLAIN_LADDER)}
-    first_day, first = after[0]
+    _first_day, first = after[0]
     last_before = max((index[m.step] for _, m in before), default=-1)
     if daily:
         assert index[first.step] == last_before + 1, "resumes at the next step, no jump"
