@@ -310,7 +310,7 @@ def test_after_a_broken_promise_the_ladder_resumes_at_the_next_step(
     sent (the ladder moved by the days it stood still); with skipped days the usual catch-up
     may jump, but never during the promise. The first message after it says it was broken."""
     if daily:
-        days = list(range(HORIZON + 1))
+        days = list(range(due_offset - 5, HORIZON + 1))  # from before the first step
     due = START + timedelta(days=due_offset)
     invoice = Invoice("F1", "D1", due - timedelta(days=14), due, Decimal(100), Decimal(100))
     starts = START + timedelta(days=promise_start)
