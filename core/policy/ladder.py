@@ -151,18 +151,20 @@ def decide(
         for i in range(where.next_index, len(steps))
         if (d := dates[i]) is not None and d <= today and not _lapsed(steps[i], invoice, today)
     ]
+
+    def problem_of(i: int) -> str | None:
+        if facts is not None:
+            return why_not(steps[i], invoice, facts)
+        if invoice.amount_open < steps[i].min_open_amount:
+            return (
+                f"open amount {invoice.amount_open} is below the minimum {steps[i].min_open_amount}"
+            )
+        return None
+
     skipped: list[str] = []
     chosen = None
     for i in reversed(due):
-        problem = (
-            why_not(steps[i], invoice, facts)
-            if facts is not None
-            else (
-                f"open amount {invoice.amount_open} is below the minimum {steps[i].min_open_amount}"
-                if invoice.amount_open < steps[i].min_open_amount
-                else None
-            )
-        )
+        problem = problem_of(i)
         if problem is None:
             chosen = i
             break
@@ -201,7 +203,13 @@ def decide(
             f"{overdue} days after the due date" if overdue >= 0 else f"{-overdue} days before due"
         )
         reason = f"{when}; {steps[chosen].name!r} due since {dates[chosen]}"
-        jumped = [steps[i].name for i in due if i < chosen]
+        jumped = []
+        for i in (i for i in due if i < chosen):
+            problem = problem_of(i)
+            if problem is None:
+                jumped.append(steps[i].name)
+            else:
+                skipped.append(f"{steps[i].name!r} skipped: {problem}")
         if jumped:
             reason += f" (catching up: not sending earlier steps {', '.join(jumped)})"
         if skipped:
