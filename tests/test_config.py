@@ -218,3 +218,72 @@ def test_missing_file_says_how_to_point_at_one(tmp_path, registry):
 def test_empty_file_is_a_clear_error(tmp_path, registry):
     message = error_of(write(tmp_path, ""), registry)
     assert message.startswith("pipelines.yaml:1: the file must be a mapping")
+
+
+POLICY = GOOD.replace(
+    "    steps:\n",
+    """    calendar:
+      country: BE
+      business_days: [mon, tue, wed, thu, fri, sat]
+      closed: [2026-12-31]
+      send_window: "08:00-20:00"
+      timezone: Europe/Brussels
+      delays_in: business
+    contact:
+      min_days_between: 2
+    early_payment_discount: {percent: 2, within_days: 8}
+    variant_by_segment: {late-but-reliable: humorous}
+    debtors:
+      D1: {variant: humorous, segment: punctual}
+    thank_you: {channel: mail}
+    steps:
+      - name: courtesy
+        before_due: 3
+        channel: mail
+        template: courtesy
+        when: {not_segment: punctual, tags: VIP, debtor_kind: consumer}
+""",
+)
+
+
+def test_policy_keys_load_with_their_values(tmp_path: Path, registry: Registry) -> None:
+    pipeline = load_config(write(tmp_path, POLICY), registry).pipeline("main").config
+    assert pipeline.calendar.country == "BE"
+    assert pipeline.calendar.business_days[-1] == "sat"
+    assert str(pipeline.calendar.closed[0]) == "2026-12-31"
+    assert pipeline.contact.min_days_between == 2
+    assert pipeline.steps[0].when.tags == ["vip"]
+    assert pipeline.steps[0].when.debtor_kind == ["consumer"]
+    assert pipeline.thank_you is not None and pipeline.thank_you.segment == ["punctual"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("country: BE", "country: XX", "calendar.country: unknown country 'XX'"),
+        ('send_window: "08:00-20:00"', "send_window: 8-20", "is not of the form HH:MM-HH:MM"),
+        ("timezone: Europe/Brussels", "timezone: Europe/Brusels", "unknown time zone"),
+        ("[mon, tue, wed, thu, fri, sat]", "[mon, funday]", "'fun' is not a weekday"),
+        ("not_segment: punctual", "not_segment: vip", "unknown segment 'vip'"),
+        ("{percent: 2, within_days: 8}", "{percent: 120, within_days: 8}", "less than 100"),
+        ("{channel: mail}", "{channel: post}", "thank_you.channel: no channel named 'post'"),
+        ("segment: punctual}", "segment: gold}", "unknown segment 'gold'"),
+    ],
+)
+def test_bad_policy_values_name_the_line_and_the_fix(
+    tmp_path: Path, registry: Registry, old: str, new: str, expected: str
+) -> None:
+    assert old in POLICY
+    message = error_of(write(tmp_path, POLICY.replace(old, new)), registry)
+    assert expected in message
+    assert message.startswith("pipelines.yaml:")
+
+
+def test_before_due_steps_come_first(tmp_path: Path, registry: Registry) -> None:
+    text = GOOD.replace(
+        "        template: second\n",
+        "        template: second\n      - name: early\n        before_due: 2\n"
+        "        channel: mail\n        template: early\n",
+    )
+    message = error_of(write(tmp_path, text), registry)
+    assert "step 'early' uses 'before_due' after a step that goes out after the due date" in message
