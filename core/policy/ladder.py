@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from dunning.core.calendar import BusinessCalendar
 from dunning.core.models import Invoice, ResumeNote, StepHistory
@@ -52,13 +53,23 @@ class Position:
     last_step: str | None
 
 
+START = Position(0, None, None)
+
+
+@lru_cache(maxsize=64)
+def _index_of(names: tuple[str, ...]) -> dict[str, int]:
+    return {name: i for i, name in enumerate(names)}
+
+
 def position(
     steps: Sequence[Step],
     history: Sequence[StepHistory],
     aliases: Mapping[str, int] | None = None,
 ) -> Position:
-    index_of = {step.name: i for i, step in enumerate(steps)}
-    best = Position(0, None, None)
+    if not history:
+        return START
+    index_of = _index_of(tuple(step.name for step in steps))
+    best = START
     for entry in history:
         i = index_of.get(entry.step)
         following = i + 1 if i is not None else (aliases or {}).get(entry.step)
