@@ -11,7 +11,7 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from dunning.core.config import LoadedConfig, LoadedPipeline
 from dunning.core.dispatch import Dispatcher
@@ -19,6 +19,7 @@ from dunning.core.errors import UsageError
 from dunning.core.ledger import Ledger
 from dunning.core.ledger.outbox import CONFIRMATION
 from dunning.core.models import (
+    CENT,
     ConfirmationEvent,
     Instalment,
     Invoice,
@@ -100,8 +101,10 @@ def new_pause(
     fixed = kind in (PauseKind.PROMISE, PauseKind.ARRANGEMENT) or not target.whole_debtor
     if fixed and not target.invoices:
         raise UsageError(f"debtor {target.debtor_id} has no open invoice to agree on")
-    if kind is PauseKind.PROMISE and (until is None or until < today):
-        raise UsageError("a promise needs --until, a day from today on")
+    if kind is PauseKind.PROMISE and until is None:
+        raise UsageError("a promise needs --until, the day the debtor will pay by")
+    if until is not None and until < today:
+        raise UsageError(f"--until {until} is before today ({today}); give a day from today on")
     if kind is PauseKind.ARRANGEMENT:
         check_instalments(instalments, open_total(target.invoices), today)
     return Pause(
@@ -129,13 +132,26 @@ def check_instalments(instalments: tuple[Instalment, ...], owed: Decimal, today:
         raise UsageError("instalment dates must be different and in order")
     if days[0] < today:
         raise UsageError(f"the first instalment ({days[0]}) is before today ({today})")
-    if any(i.amount <= 0 for i in instalments):
-        raise UsageError("every instalment needs an amount above zero")
+    for instalment in instalments:
+        if not check_money(instalment.amount):
+            raise UsageError(
+                f"instalment of {instalment.due_on}: {instalment.amount} is not an amount above "
+                "zero in cents; write it like 150.00"
+            )
     total = sum((i.amount for i in instalments), Decimal(0))
     if total != owed:
         raise UsageError(
-            f"the instalments add up to {total}, but {owed} is open; make them add up to {owed}"
+            f"the instalments add up to {total:.2f}, but {owed:.2f} is open; make them add up "
+            f"to {owed:.2f}"
         )
+
+
+def check_money(amount: Decimal) -> bool:
+    """True for a finite amount above zero in whole cents (at most two decimals)."""
+    try:
+        return amount.is_finite() and amount > 0 and amount == amount.quantize(CENT)
+    except InvalidOperation:
+        return False
 
 
 def confirm_channel(pipeline: LoadedPipeline) -> str | None:
@@ -155,6 +171,8 @@ class Outcome:
     confirmation: str
     """What happened to the written confirmation, in words."""
     failed: bool = False
+    uncertain_found: int = 0
+    """Messages an earlier, crashed run left in ``sending``, now marked ``uncertain``."""
 
 
 def _confirm(
@@ -168,14 +186,20 @@ def _confirm(
     send: bool,
 ) -> tuple[str, bool]:
     pipeline = target.pipeline
-    channel = confirm_channel(pipeline) if send else None
+    if not send:
+        return "no confirmation sent (--no-confirm)", False
+    channel = confirm_channel(pipeline)
     if channel is None:
-        return "no confirmation sent (confirmations are off or there is no email channel)", False
+        return (
+            "no confirmation sent: confirmations are off (pauses.confirm) or the pipeline has no "
+            "email channel",
+            False,
+        )
+    if not target.invoices:
+        return f"no confirmation sent: nothing of debtor {pause.debtor_id} it covers is open", False
     debtor = ledger.invoices.debtor(pipeline.name, pause.debtor_id)
     assert debtor is not None
-    invoices = target.invoices or tuple(
-        found[0] for found in ledger.invoices.get(pipeline.name, pause.invoice_numbers).values()
-    )
+    invoices = target.invoices
     step = f"confirm-{pause.kind.value}"
     suffix = f"confirm-{pause.id}-{event.value}"
     message = PlannedMessage(
@@ -208,6 +232,14 @@ def _confirm(
     return f"confirmation not sent: {problems}", True
 
 
+def _start_run(ledger: Ledger, pipeline: str, today: date) -> tuple[int, int]:
+    """Take the pipeline's run lock: the run's id, and how many messages a crashed run had left
+    in ``sending``. Those become ``uncertain`` here, as a run would do; else they would stay in
+    ``sending`` for good, since the crashed run is no longer found once this one started."""
+    run_id, dead_runs = ledger.runs.start(pipeline, today)
+    return run_id, ledger.outbox.mark_uncertain(dead_runs)
+
+
 def record_pause(
     config: LoadedConfig,
     ledger: Ledger,
@@ -218,7 +250,7 @@ def record_pause(
 ) -> Outcome:
     """Record ``pause`` and confirm it in writing. The pipeline's run lock is held meanwhile."""
     name = target.pipeline.name
-    run_id, _ = ledger.runs.start(name, today)
+    run_id, uncertain = _start_run(ledger, name, today)
     status = "failed"
     try:
         stored = ledger.pauses.add(name, pause)
@@ -226,7 +258,7 @@ def record_pause(
             config, ledger, target, stored, ConfirmationEvent.SET, today, run_id, send_confirmation
         )
         status = "partial" if failed else "completed"
-        return Outcome(stored, text, failed)
+        return Outcome(stored, text, failed, uncertain)
     finally:
         ledger.outbox.mark_uncertain([run_id])
         ledger.runs.finish(run_id, status, {"pause": pause.kind.value})
@@ -256,7 +288,7 @@ def end_pause(
         )
     if status is PauseStatus.LIFTED and pause.kind is PauseKind.DISPUTE:
         raise UsageError(f"pause #{pause_id} is a dispute; end it with `dunning resolve`")
-    run_id, _ = ledger.runs.start(name, today)
+    run_id, uncertain = _start_run(ledger, name, today)
     run_status = "failed"
     try:
         ledger.pauses.close(name, pause_id, status, today, by, reason)
@@ -281,10 +313,10 @@ def end_pause(
             event,
             today,
             run_id,
-            send_confirmation and bool(invoices),
+            send_confirmation,
         )
         run_status = "partial" if failed else "completed"
-        return Outcome(ended, text, failed)
+        return Outcome(ended, text, failed, uncertain)
     finally:
         ledger.outbox.mark_uncertain([run_id])
         ledger.runs.finish(run_id, run_status, {"pause_ended": pause_id})

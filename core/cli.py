@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from collections import defaultdict
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 import click
 
 from dunning.core import report
+from dunning.core.agreements import check_money, confirm_channel
+from dunning.core.channel import Channel
 from dunning.core.commands import pauses as pause_commands
 from dunning.core.commands import policy as policy_commands
 from dunning.core.commands.common import (
@@ -29,16 +32,31 @@ from dunning.core.commands.common import (
     reports_errors,
     today_or,
 )
-from dunning.core.config import default_config_path, load_config
+from dunning.core.config import LoadedPipeline, default_config_path, load_config
+from dunning.core.config.yamlfile import ConfigPath, YamlDocument, dotted, read_yaml
 from dunning.core.dispatch import make_channel
-from dunning.core.errors import EXIT_OK, EXIT_PARTIAL
+from dunning.core.errors import EXIT_OK, EXIT_PARTIAL, ConfigError
 from dunning.core.ladder_diff import ladder_diff
-from dunning.core.agreements import confirm_channel
 from dunning.core.models import MessageState, PauseKind
 from dunning.core.payments import mark_paid
 from dunning.core.planning import plan_pipeline
 from dunning.core.plugins import load_registry
 from dunning.core.runner import run_pipeline
+
+
+def _today_and_now(as_of: datetime | None, now_text: str | None) -> tuple[date, datetime]:
+    """The day to act as of and the moment for send windows: ``--now`` alone sets both."""
+    now = now_for(now_text, as_of)
+    if as_of is None and now_text:
+        return now.date(), now
+    return today_or(as_of), now
+
+
+def _money(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+    amount = parse_amount(ctx, param, value)
+    if amount is not None and not check_money(amount):
+        raise click.BadParameter(f"{value!r} is not an amount above zero in cents, like 125.50")
+    return amount
 
 
 @click.group()
@@ -66,8 +84,7 @@ def run(
     now_text: str | None,
 ) -> None:
     """Sync, plan, send and write back, for every pipeline (or --pipeline)."""
-    today = today_or(as_of)
-    now = now_for(now_text, as_of)
+    today, now = _today_and_now(as_of, now_text)
     exit_code = EXIT_OK
     summaries = []
     with opened(config_path) as (config, ledger):
@@ -78,7 +95,7 @@ def run(
             exit_code = max(exit_code, summary.exit_code)
             if strict and summary.has_warnings:
                 exit_code = max(exit_code, EXIT_PARTIAL)
-            report.print_problems(summary.problems)
+            report.print_problems(summary.problems, summary.notes)
             if not as_json:
                 report.print_summary(out, summary)
     if as_json:
@@ -109,8 +126,7 @@ def plan(
     """Show what a run would send today, to whom and why, without sending or recording it.
 
     The plan is made from the ledger as last synced (run `dunning run` to refresh it)."""
-    today = today_or(as_of)
-    now = now_for(now_text, as_of)
+    today, now = _today_and_now(as_of, now_text)
     rows: list[dict[str, Any]] = []
     with opened(config_path) as (config, ledger):
         for loaded in chosen(config, pipeline):
@@ -137,20 +153,65 @@ def check(config_path: Path | None) -> None:
     """Validate pipelines.yaml, .env and every plugin section; exit 0 when all is well, else 2."""
     path = default_config_path(config_path)
     config = load_config(path)
+    document = read_yaml(config.path)
+    problems: list[str] = []
     for loaded in config.pipelines.values():
-        confirm = confirm_channel(loaded)
-        thanks = loaded.config.thank_you
+        used = templates_in_use(loaded)
         for name in loaded.channels:
-            used = {s.template for s in loaded.steps if s.channel == name}
-            used |= {v for s in loaded.steps if s.channel == name for v in s.variants.values()}
-            if thanks and thanks.channel == name:
-                used.add(thanks.template)
-            if confirm == name:
-                used |= {f"confirm-{kind.value}" for kind in PauseKind}
-            templates = sorted(used)
-            make_channel(loaded, name, config.directory).check(templates)
+            channel = make_channel(loaded, name, config.directory)
+            problems.extend(check_channel(channel, used.get(name, {}), document, loaded.name, name))
+    if problems:
+        raise ConfigError("\n".join(problems))
     names = ", ".join(config.pipelines)
     click.echo(f"{path}: ok ({len(config.pipelines)} pipeline(s): {names})")
+
+
+def templates_in_use(loaded: LoadedPipeline) -> dict[str, dict[str, list[ConfigPath]]]:
+    """Channel -> template -> where in pipelines.yaml it is named (steps, variants, thank_you,
+    and the confirmations of ``pauses:``)."""
+    base: ConfigPath = ("pipelines", loaded.name)
+    used: dict[str, dict[str, list[ConfigPath]]] = defaultdict(lambda: defaultdict(list))
+    for index, step in enumerate(loaded.steps):
+        used[step.channel][step.template].append((*base, "steps", index, "template"))
+        for variant, template in step.variants.items():
+            used[step.channel][template].append((*base, "steps", index, "variants", variant))
+    thanks = loaded.config.thank_you
+    if thanks is not None:
+        used[thanks.channel][thanks.template].append((*base, "thank_you", "template"))
+    confirm = confirm_channel(loaded)
+    if confirm is not None:
+        for kind in PauseKind:
+            used[confirm][f"confirm-{kind.value}"].append((*base, "pauses", "confirm_channel"))
+    return used
+
+
+def check_channel(
+    channel: Channel,
+    used: dict[str, list[ConfigPath]],
+    document: YamlDocument,
+    pipeline: str,
+    name: str,
+) -> list[str]:
+    """Problems of one channel as ``file:line: key: what`` lines; none when it checks out.
+
+    A failing check is repeated per template, so that each missing or broken template is
+    reported at the line that names it."""
+    try:
+        channel.check(sorted(used))
+        return []
+    except ConfigError as error:
+        whole = f"{document.where(('pipelines', pipeline, 'channels', name))}: {error}"
+    try:
+        channel.check(())
+    except ConfigError:
+        return [whole]
+    problems: list[str] = []
+    for template, places in sorted(used.items()):
+        try:
+            channel.check([template])
+        except ConfigError as error:
+            problems.extend(f"{document.where(loc)}: {dotted(loc)}: {error}" for loc in places)
+    return problems or [whole]
 
 
 @main.command()
@@ -208,7 +269,7 @@ def plugins(as_json: bool, config_path: Path | None) -> None:
 
 @main.command(name="mark-paid")
 @click.argument("invoice")
-@click.option("--amount", callback=parse_amount, help="Amount received (default: all open).")
+@click.option("--amount", callback=_money, help="Amount received (default: all open).")
 @date_option
 @config_option
 @pipeline_option
@@ -225,8 +286,8 @@ def mark_paid_command(
     --date is the day it was paid (default today)."""
     with opened(config_path) as (config, ledger):
         result = mark_paid(config, ledger, invoice, amount, today_or(as_of), pipeline)
-    state = "paid in full" if result.open_after <= 0 else f"{result.open_after} still open"
-    click.echo(f"invoice {invoice}: recorded {result.amount} ({state})")
+    state = "paid in full" if result.open_after <= 0 else f"{result.open_after:.2f} still open"
+    click.echo(f"invoice {invoice}: recorded {result.amount:.2f} ({state})")
     if result.written_back:
         click.echo(
             f"written back to the {config.pipelines[result.pipeline].source_cls.kind} source"

@@ -153,7 +153,10 @@ class MessageState(enum.StrEnum):
 ACTIVE_STATES = frozenset(
     {MessageState.PENDING, MessageState.SENDING, MessageState.SENT, MessageState.UNCERTAIN}
 )
-"""States that count as "this step happened (or may have)" for the policy."""
+"""States of a message that count as a contact with the debtor (the contact gap).
+
+For the ladder's position every state counts: a step that failed for good (a bad address) is
+reported in its run and the ladder moves on; it is not retried day after day."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +309,9 @@ class EarlyDiscount:
     """The discount on the message's open total, in money."""
     pay_amount: Decimal
     """What the debtor pays when paying by ``deadline``."""
+    applies_to: tuple[str, ...] = ()
+    """Numbers of the invoices the discount applies to (all of the message's when it equals
+    them; a template names them when it is only some)."""
 
 
 class ConfirmationEvent(enum.StrEnum):

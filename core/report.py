@@ -87,6 +87,8 @@ def print_summary(console: Console, summary: RunSummary) -> None:
         ("payments written back", summary.written_back),
         ("write-backs failed", summary.writeback_failed),
         ("open invoices needing nothing today", summary.not_due),
+        ("waiting for the send window", summary.waiting),
+        ("pauses that ended (see notes)", summary.pauses_ended),
     ]
     for label, count in rows:
         table.add_row(label, str(count))
@@ -97,8 +99,10 @@ def print_summary(console: Console, summary: RunSummary) -> None:
     console.print(table)
 
 
-def print_problems(problems: list[str]) -> None:
-    """Warnings on stderr, one line each (never wrapped), for people and for log files."""
+def print_problems(problems: list[str], notes: list[str] = ()) -> None:  # type: ignore[assignment]
+    """Warnings (and notes) on stderr, one line each (never wrapped), for people and logs."""
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
 

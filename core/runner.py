@@ -55,7 +55,7 @@ def run_pipeline(
         sync_source(source, ledger, pipeline.name, run_id, summary, progress)
         for change in review_pauses(ledger, pipeline.name, today):
             summary.pauses_ended += 1
-            summary.problems.append(f"note: {change}")
+            summary.notes.append(change)
         ledger.ladders.record(pipeline.name, ladder_snapshot(pipeline))
         plan = plan_pipeline(ledger, pipeline, today, now=now, explain=False)
         summary.not_due = plan.not_planned

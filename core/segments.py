@@ -5,7 +5,8 @@ early counts as 0), share paid on or before the due date, broken promises and ar
 
 Segments, first match wins (thresholds under ``segments:`` in pipelines.yaml):
 
-* ``new``: fewer than ``min_history`` paid invoices and no broken promise: too little to judge.
+* ``new``: fewer than ``min_history`` paid invoices and no broken promise: too little to judge
+  (with a broken promise: ``risky``).
 * ``risky``: at least ``risky_min_broken_promises`` broken promises, or on average at least
   ``risky_min_avg_days_late`` days late.
 * ``punctual``: at least ``punctual_min_on_time_share`` paid on time and at most
@@ -45,8 +46,8 @@ class DebtorFigures:
 def segment_of(
     paid: int, avg_late: Decimal, on_time: Decimal, broken: int, rules: SegmentRules
 ) -> str:
-    if paid < rules.min_history and broken == 0:
-        return "new"
+    if paid < rules.min_history:
+        return "risky" if broken else "new"
     if broken >= rules.risky_min_broken_promises or avg_late >= rules.risky_min_avg_days_late:
         return "risky"
     if (

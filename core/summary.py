@@ -36,6 +36,8 @@ class RunSummary:
     failed_per_step: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     """One line per thing a person should look at: bad rows, bad addresses, failures."""
+    notes: list[str] = field(default_factory=list)
+    """News that needs no action (a promise kept or broken): reported, never a warning."""
 
     @property
     def exit_code(self) -> int:

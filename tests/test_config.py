@@ -242,6 +242,7 @@ POLICY = GOOD.replace(
         channel: mail
         template: courtesy
         when: {not_segment: punctual, tags: VIP, debtor_kind: consumer}
+        variants: {humorous: courtesy-humorous}
 """,
 )
 
@@ -268,6 +269,9 @@ def test_policy_keys_load_with_their_values(tmp_path: Path, registry: Registry) 
         ("{percent: 2, within_days: 8}", "{percent: 120, within_days: 8}", "less than 100"),
         ("{channel: mail}", "{channel: post}", "thank_you.channel: no channel named 'post'"),
         ("segment: punctual}", "segment: gold}", "unknown segment 'gold'"),
+        ("{variant: humorous,", "{variant: humourous,", "no step has a variant named 'humourous'"),
+        ("{channel: mail}", "{channel: mail, segment: puntcual}", "unknown segment 'puntcual'"),
+        ("before_due: 3", "before_due: 0", "greater than or equal to 1"),
     ],
 )
 def test_bad_policy_values_name_the_line_and_the_fix(

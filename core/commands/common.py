@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 from pathlib import Path
@@ -96,12 +96,13 @@ now_option = click.option(
     "now_text",
     default=None,
     help="The moment checked against send windows, ISO with offset "
-    "(2026-03-16T09:30+01:00); default the clock, on --date's day.",
+    "(2026-03-16T09:30+01:00); sets the day too. Default: the clock, or noon of --date.",
 )
 
 
 def now_for(now_text: str | None, as_of: datetime | None) -> datetime:
-    """``--now`` as an aware datetime; else the clock, moved to ``--date``'s day if given."""
+    """``--now`` as an aware datetime; with only ``--date``, noon of that day (local time), so
+    a replayed day is inside any sensible send window; else the clock."""
     if now_text:
         try:
             moment = datetime.fromisoformat(now_text)
@@ -115,7 +116,6 @@ def now_for(now_text: str | None, as_of: datetime | None) -> datetime:
                 "give a UTC offset, like 2026-03-16T09:30+01:00", param_hint="--now"
             )
         return moment
-    clock = datetime.now().astimezone()
     if as_of is not None:
-        clock = clock.replace(year=as_of.year, month=as_of.month, day=as_of.day)
-    return clock
+        return datetime.combine(as_of.date(), time(12)).astimezone()
+    return datetime.now().astimezone()

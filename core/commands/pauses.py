@@ -48,7 +48,13 @@ def _report(outcome: Outcome, verb: str) -> None:
     covered = ", ".join(pause.invoice_numbers) or "every invoice"
     click.echo(f"{verb} #{pause.id}: {pause.kind.value} for debtor {pause.debtor_id} ({covered})")
     click.echo(outcome.confirmation, err=outcome.failed)
-    if outcome.failed:
+    if outcome.uncertain_found:
+        click.echo(
+            f"warning: {outcome.uncertain_found} message(s) were being sent when an earlier run "
+            "stopped; they are marked uncertain and will not be re-sent (see dunning status)",
+            err=True,
+        )
+    if outcome.failed or outcome.uncertain_found:
         sys.exit(EXIT_PARTIAL)
 
 
@@ -143,14 +149,15 @@ def promise(
 
 
 def parse_instalment(text: str) -> Instalment:
+    """``YYYY-MM-DD=AMOUNT``; a :class:`UsageError` (one ``error:`` line, exit 2) if not."""
     day_text, _, amount_text = text.partition("=")
     try:
         day = date.fromisoformat(day_text.strip())
         amount = Decimal(amount_text.strip().replace(",", "."))
     except (ValueError, InvalidOperation):
-        raise click.BadParameter(
-            f"{text!r}: write an instalment as YYYY-MM-DD=AMOUNT, like 2026-12-01=150.00",
-            param_hint="--instalment",
+        raise UsageError(
+            f"--instalment {text!r}: write an instalment as YYYY-MM-DD=AMOUNT, "
+            "like 2026-12-01=150.00"
         ) from None
     return Instalment(day, amount)
 
@@ -323,22 +330,25 @@ def list_pauses(
     show_all: bool, as_json: bool, config_path: Path | None, pipeline: str | None
 ) -> None:
     """Pauses, promises, arrangements and disputes (active ones unless --all)."""
+    shown: list[Pause] = []
     rows: list[dict[str, object]] = []
     with opened(config_path) as (config, ledger):
         for name in [pipeline] if pipeline else list(config.pipelines):
             config.pipeline(name)
             found = ledger.pauses.all(name) if show_all else ledger.pauses.active(name)
+            shown.extend(found)
             rows.extend(pause_row(name, p) for p in found)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     if not rows:
         click.echo("no pauses")
-    for row in rows:
-        until = f" until {row['until']}" if row["until"] else ""
+    for p in shown:
+        covered = ", ".join(p.invoice_numbers) or "all"
+        until = f" until {p.until}" if p.until else ""
         click.echo(
-            f"#{row['id']} {row['kind']} {row['status']} debtor {row['debtor_id']} "
-            f"invoices {row['invoices']}{until}: {row['reason']} (by {row['by']})"
+            f"#{p.id} {p.kind.value} {p.status.value} debtor {p.debtor_id} "
+            f"invoices {covered}{until}: {p.reason} (by {p.created_by})"
         )
 
 

@@ -124,7 +124,7 @@ class StepConfig(Strict):
     name: str
     channel: str
     template: str
-    before_due: int | None = Field(default=None, ge=0)
+    before_due: int | None = Field(default=None, ge=1)
     after_due: int | None = Field(default=None, ge=0)
     after_previous: int | None = Field(default=None, ge=1)
     delays_in: Literal["calendar", "business"] | None = None
@@ -170,8 +170,8 @@ class CalendarConfig(Strict):
     business_days: NameList = ["mon", "tue", "wed", "thu", "fri"]
     closed: list[date] = []
     timezone: str = "Europe/Amsterdam"
-    send_window: str | None = None
-    quiet_channels: NameList = ["sms", "whatsapp", "call"]
+    send_window: str | None = "07:00-20:00"
+    quiet_channels: NameList = ["*"]
     delays_in: Literal["calendar", "business"] = "calendar"
 
     @field_validator("country")
@@ -206,7 +206,7 @@ class CalendarConfig(Strict):
     @field_validator("send_window")
     @classmethod
     def _window(cls, value: str | None) -> str | None:
-        if value is not None:
+        if value is not None and value != "always":
             SendWindow.parse(value)
         return value
 
@@ -259,6 +259,14 @@ class ThankYouConfig(Strict):
     segment: NameList = ["punctual"]
     within_days: int = Field(default=7, ge=0)
 
+    @field_validator("segment")
+    @classmethod
+    def _segments(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in SEGMENT_NAMES:
+                raise ValueError(f"unknown segment {name!r}; segments: {', '.join(SEGMENT_NAMES)}")
+        return value
+
 
 class PausesConfig(Strict):
     """Defaults of promises, arrangements and written confirmations."""
@@ -309,6 +317,18 @@ class PipelineConfig(Strict):
                 raise ValueError(
                     f"variant_by_segment: unknown segment {segment!r}; "
                     f"segments: {', '.join(SEGMENT_NAMES)}"
+                )
+        variants = {name for step in self.steps for name in step.variants}
+        chosen = [("variant_by_segment", v) for v in self.variant_by_segment.values()]
+        chosen += [
+            (f"debtors.{d}.variant", o.variant) for d, o in self.debtors.items() if o.variant
+        ]
+        for where, variant in chosen:
+            if variant not in variants:
+                known = ", ".join(sorted(variants)) or "none"
+                raise ValueError(
+                    f"{where}: no step has a variant named {variant!r}; variants in the steps: "
+                    f"{known}"
                 )
         return self
 

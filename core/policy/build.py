@@ -79,7 +79,9 @@ def policy_rules(config: PipelineConfig, now: datetime | None = None) -> Rules:
         business_weekdays=tuple(sorted(WEEKDAYS[d] for d in calendar.business_days)),
         business_days_only=calendar.business_days_only,
         timezone=calendar.timezone,
-        send_window=SendWindow.parse(calendar.send_window) if calendar.send_window else None,
+        send_window=SendWindow.parse(calendar.send_window)
+        if calendar.send_window not in (None, "always")
+        else None,
         now=now,
         quiet_channels=frozenset(calendar.quiet_channels),
         min_days_between_contacts=config.contact.min_days_between,

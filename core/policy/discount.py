@@ -49,4 +49,5 @@ def early_discount(
         Decimal(0),
     )
     total = sum((invoice.amount_open for invoice in invoices), Decimal(0))
-    return EarlyDiscount(percent, deadline, amount, total - amount)
+    numbers = tuple(invoice.number for _, p, invoice in offers if p == percent)
+    return EarlyDiscount(percent, deadline, amount, total - amount, numbers)

@@ -210,9 +210,9 @@ def decide(
     reason = ""
     if explain:
         overdue = invoice.days_overdue(today)
-        when = (
-            f"{overdue} days after the due date" if overdue >= 0 else f"{-overdue} days before due"
-        )
+        days = abs(overdue)
+        unit = "day" if days == 1 else "days"
+        when = f"{days} {unit} after the due date" if overdue >= 0 else f"{days} {unit} before due"
         reason = f"{when}; {steps[chosen].name!r} due since {dates[chosen]}"
         jumped = []
         for i in (i for i in due if i < chosen):

@@ -10,8 +10,11 @@ per debtor:
 * One message per debtor per channel per day: invoices of the same debtor due for steps on the
   same channel are combined; the message takes the most severe step and its template (or the
   template of the debtor's variant).
-* Contact gap: with ``min_days_between_contacts`` a debtor contacted less than that many days ago
+* Contact gap: with ``contact.min_days_between`` a debtor contacted less than that many days ago
   waits, and gets at most one message (the most severe channel) on a day.
+* Variants: the debtor's variant (``debtors:``) or their segment's (``variant_by_segment``) picks
+  the step's template, except in a message that says a promise or arrangement was broken: that
+  one always takes the step's own template.
 """
 
 from __future__ import annotations
@@ -62,19 +65,19 @@ def _effects(
     return result
 
 
-def _calendar_block(step: Step, debtor: Debtor, today: date, rules: Rules) -> str | None:
+def calendar_block(step: Step, debtor: Debtor, today: date, rules: Rules) -> str | None:
+    """Why ``step`` may not go out to ``debtor`` today by the calendar, or ``None``."""
     calendar = rules.calendar(debtor.country)
     if rules.business_days_only and not calendar.is_business_day(today):
         return f"waits: {today} is not a business day ({calendar.why_closed(today)})"
-    if step.channel_kind in rules.quiet_channels and (
-        today.weekday() == 6 or calendar.is_holiday(today)
-    ):
+    if rules.is_quiet(step.channel_kind) and (today.weekday() == 6 or calendar.is_holiday(today)):
         why = calendar.holiday_name(today) or "Sunday"
         return f"waits: no {step.channel_kind} on Sundays or public holidays ({why})"
     return None
 
 
-def _window_block(debtor: Debtor, rules: Rules) -> str | None:
+def window_block(debtor: Debtor, rules: Rules) -> str | None:
+    """Why nothing may go out to ``debtor`` at ``rules.now`` (send window), or ``None``."""
     if rules.send_window is None or rules.now is None:
         return None
     zone = debtor.timezone or rules.timezone
@@ -170,7 +173,7 @@ def plan_due_actions(
                 skip(invoice, decision.reason)
                 continue
             step = steps[decision.index]
-            blocked = _calendar_block(step, debtor, today, rules) or _window_block(debtor, rules)
+            blocked = calendar_block(step, debtor, today, rules) or window_block(debtor, rules)
             if blocked is None and (debtor_id, step.channel) in contacted_today:
                 blocked = (
                     f"debtor already has a message on channel {step.channel!r} today; "
@@ -210,7 +213,9 @@ def plan_due_actions(
                     debtor=debtor,
                     channel=channel,
                     step=severest.name,
-                    template=template_for(severest, debtor_id, segment, rules),
+                    template=severest.template
+                    if any(item.resume_note for item in items)
+                    else template_for(severest, debtor_id, segment, rules),
                     planned_for=today,
                     items=tuple(items),
                 )

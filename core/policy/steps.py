@@ -75,18 +75,18 @@ class Rules:
 
     ``now`` is the moment of planning (timezone-aware); with a ``send_window`` it decides, per
     recipient's timezone, whether a message may go out now. ``quiet_channels`` are channel kinds
-    (sms, whatsapp, call) that never go out on Sundays or public holidays, even when
-    ``business_days_only`` is off.
+    that never go out on Sundays or public holidays, even when ``business_days_only`` is off
+    (``*``: every kind, the default, after the Dutch conduct rules for collectors).
     """
 
     country: str = "NL"
     closed: tuple[date, ...] = ()
     business_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
-    business_days_only: bool = False
+    business_days_only: bool = True
     timezone: str = "Europe/Amsterdam"
     send_window: SendWindow | None = None
     now: datetime | None = None
-    quiet_channels: frozenset[str] = frozenset({"sms", "whatsapp", "call"})
+    quiet_channels: frozenset[str] = frozenset({"*"})
     min_days_between_contacts: int = 0
     discount: Discount | None = None
     variant_by_segment: Mapping[str, str] = field(default_factory=dict)
@@ -102,6 +102,9 @@ class Rules:
             )
         except ValueError:
             return calendar_for(self.country, self.closed, self.business_weekdays)
+
+    def is_quiet(self, channel_kind: str) -> bool:
+        return "*" in self.quiet_channels or channel_kind in self.quiet_channels
 
     def settings_of(self, debtor_id: str) -> DebtorSettings:
         return self.debtors.get(debtor_id, NO_SETTINGS)
