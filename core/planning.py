@@ -16,6 +16,7 @@ from dunning.core.ledger.outbox import THANKS
 from dunning.core.models import Plan, PlannedItem, PlannedMessage
 from dunning.core.policy import Step, plan_due_actions
 from dunning.core.policy.build import policy_rules, policy_steps, step_aliases
+from dunning.core.policy.planner import calendar_block, window_block
 from dunning.core.segments import DebtorFigures, PaidInvoice, debtor_figures
 
 THANK_YOU_STEP = "thank-you"
@@ -72,7 +73,7 @@ def plan_pipeline(
         aliases=step_aliases([s.name for s in ladder], recorded),
         explain=explain,
     )
-    plan.messages.extend(plan_thanks(ledger, pipeline, today, segment_of, plan))
+    plan.messages.extend(plan_thanks(ledger, pipeline, today, segment_of, plan, now))
     return plan
 
 
@@ -82,23 +83,36 @@ def plan_thanks(
     today: date,
     segment_of: dict[str, str],
     plan: Plan,
+    now: datetime | None = None,
 ) -> list[PlannedMessage]:
-    """Thank-you messages for invoices settled in the last ``within_days`` by debtors of the
-    configured segments; once per invoice, never to a debtor who gets a reminder today."""
+    """Thank-you messages for invoices paid on time (by their due date) in the last
+    ``within_days`` by debtors of the configured segments; once per invoice. Never to a debtor
+    who gets a reminder today or has an overdue invoice open, and only when a message may go
+    out (business day, send window), like any other contact."""
     config = pipeline.config.thank_you
     if config is None:
         return []
     name = pipeline.name
+    rules = policy_rules(pipeline.config, now)
+    step = Step(THANK_YOU_STEP, config.channel, config.template, after_due=0,
+                channel_kind=pipeline.channels[config.channel].cls.kind)  # fmt: skip
     thanked = ledger.outbox.invoices_with(name, THANKS)
     reminded = {m.debtor.debtor_id for m in plan.messages}
     reminded |= {debtor for debtor, _ in ledger.outbox.contacted(name, today)}
+    reminded |= ledger.invoices.debtors_with_overdue(name, today)
     debtors = ledger.invoices.debtors(name)
     per_debtor: dict[str, list[PlannedItem]] = defaultdict(list)
-    for invoice in ledger.invoices.paid_since(name, today - timedelta(days=config.within_days)):
+    since = today - timedelta(days=config.within_days)
+    for invoice in ledger.invoices.paid_between(name, since, today):
         debtor = invoice.debtor_id
         if invoice.number in thanked or debtor in reminded or debtor not in debtors:
             continue
         if segment_of.get(debtor, "new") not in config.segment:
+            continue
+        if invoice.paid_on is None or invoice.paid_on > invoice.due_date:
+            continue
+        record = debtors[debtor]
+        if calendar_block(step, record, today, rules) or window_block(record, rules):
             continue
         per_debtor[debtor].append(
             PlannedItem(invoice, THANK_YOU_STEP, -1, f"paid on {invoice.paid_on}; thank you")

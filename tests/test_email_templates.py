@@ -226,6 +226,40 @@ def test_courtesy_reminder_offers_the_early_payment_discount(
     assert_in_both(how_to_pay, rendered[1], rendered[2])
 
 
+@pytest.mark.parametrize(
+    ("language", "named"),
+    [
+        ("nl", "(de korting geldt voor factuur 2026-0012)"),
+        ("en", "(the discount applies to invoice 2026-0012)"),
+    ],
+)
+def test_a_discount_on_some_invoices_of_a_message_names_them(
+    tmp_path: Path, language: str, named: str
+) -> None:
+    discount = EarlyDiscount(
+        Decimal("2"), date(2026, 3, 10), Decimal("24.69"), Decimal("1209.87"), ("2026-0012",)
+    )
+    other = replace(NOT_YET_DUE, number="2026-0013")
+    _, text, html = render(
+        tmp_path,
+        message(
+            language,
+            template="courtesy-reminder",
+            invoices=(NOT_YET_DUE, other),
+            early_discount=discount,
+        ),
+    )
+    assert_in_both(named, text, html)
+    _, alone, _ = render(
+        tmp_path,
+        message(
+            language, template="courtesy-reminder", invoices=(NOT_YET_DUE,),
+            early_discount=discount,
+        ),
+    )  # fmt: skip
+    assert named not in alone
+
+
 @pytest.mark.parametrize(("language", "shown"), [("nl", "2,5%"), ("en", "2.5%")])
 def test_a_fractional_discount_percentage_is_formatted_per_language(
     tmp_path: Path, language: str, shown: str

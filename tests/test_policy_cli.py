@@ -112,11 +112,12 @@ SMALL = [
     row("A-2", "ALFA", "10-02-2026", "12-03-2026", "80,00"),
     row("B-1", "BRAVO", "15-02-2026", "20-03-2026", "500,00"),
     row("C-1", "CHARLIE", "01-02-2026", "27-02-2026", "60,00"),
-    # Punctual, with a payment on 13 March not thanked yet (it got a reminder that day).
+    # Punctual, paid on 14 March (on time), thanked on the next business day; P-4 falls due later
+    # (a debtor with an overdue invoice open is never thanked).
     row("P-1", "PUNCTUAL", "01-01-2026", "15-01-2026", "100,00", "14-01-2026"),
     row("P-2", "PUNCTUAL", "01-02-2026", "15-02-2026", "100,00", "15-02-2026"),
-    row("P-3", "PUNCTUAL", "01-03-2026", "15-03-2026", "100,00", "13-03-2026"),
-    row("P-4", "PUNCTUAL", "01-03-2026", "10-03-2026", "40,00"),
+    row("P-3", "PUNCTUAL", "01-03-2026", "15-03-2026", "100,00", "14-03-2026"),
+    row("P-4", "PUNCTUAL", "01-03-2026", "25-03-2026", "40,00"),
 ]
 BUSY_SETTINGS = """\
 calendar: {country: NL, business_days_only: true}

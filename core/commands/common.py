@@ -86,9 +86,12 @@ def parse_amount(_ctx: click.Context, _param: click.Parameter, value: str | None
     if value is None:
         return None
     try:
-        return Decimal(value.replace(",", "."))
+        amount = Decimal(value.replace(",", "."))
     except InvalidOperation:
-        raise click.BadParameter(f"{value!r} is not an amount; write it like 125.50") from None
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise click.BadParameter(f"{value!r} is not an amount; write it like 125.50")
+    return amount
 
 
 now_option = click.option(

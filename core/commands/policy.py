@@ -73,7 +73,7 @@ def debtors(
     for r in rows:
         share = f"{float(r['on_time_share']):.0%}"
         mark = " (config)" if r["segment_set_in_config"] else ""
-        paused = " [paused]" if r["paused"] else ""
+        paused = " \\[paused]" if r["paused"] else ""  # escaped: not rich markup
         table.add_row(
             f"{r['name']} ({r['debtor_id']}){paused}",
             str(r["paid_invoices"]),

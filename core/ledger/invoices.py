@@ -378,13 +378,14 @@ class InvoiceStore:
             rows = connection.execute(query).all()
         yield from ((debtor_id, due, paid_on) for debtor_id, due, paid_on in rows)
 
-    def paid_since(self, pipeline: str, since: date) -> list[Invoice]:
-        """Invoices settled on or after ``since`` (for thank-you messages), by debtor."""
+    def paid_between(self, pipeline: str, since: date, until: date) -> list[Invoice]:
+        """Invoices settled from ``since`` through ``until`` (thank-you messages), by debtor."""
         query = (
             select(invoices)
             .where(
                 invoices.c.pipeline == pipeline,
                 invoices.c.paid_on >= since,
+                invoices.c.paid_on <= until,
                 invoices.c.is_credit_note == 0,
                 invoices.c.amount_total_cents > 0,
                 invoices.c.amount_open_cents <= 0,
@@ -393,6 +394,19 @@ class InvoiceStore:
         )
         with self.engine.connect() as connection:
             return [invoice_from_row(row) for row in connection.execute(query)]
+
+    def debtors_with_overdue(self, pipeline: str, today: date) -> set[str]:
+        """Debtors with an open invoice past its due date."""
+        query = select(invoices.c.debtor_id).where(
+            invoices.c.pipeline == pipeline,
+            invoices.c.in_source == 1,
+            invoices.c.is_credit_note == 0,
+            invoices.c.amount_total_cents > 0,
+            invoices.c.amount_open_cents > 0,
+            invoices.c.due_date < today,
+        )
+        with self.engine.connect() as connection:
+            return set(connection.execute(query.distinct()).scalars())
 
     def open_of_debtor(self, pipeline: str, debtor_id: str) -> list[Invoice]:
         """The debtor's dunnable invoices, oldest due first."""
