@@ -53,12 +53,16 @@ class Debtor:
     """IANA zone (``Europe/Brussels``) for the send window (default: the pipeline's)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=True)
 class Invoice:
     """An invoice (or credit note) as last seen in the source.
 
     ``amount_open`` is what is still to be paid. A credit note has a negative ``amount_total``;
     neither credit notes nor invoices with ``amount_open <= 0`` are ever dunned.
+
+    Treat it as immutable (use ``dataclasses.replace``). It is not declared frozen because
+    planning builds a million of them per run and a frozen dataclass takes several times as
+    long to construct (``bench/plan.py``).
     """
 
     number: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -319,6 +320,32 @@ class Outbox:
             for number, step, planned_for, state in connection.execute(query):
                 result[number].append(StepHistory(step, planned_for, MessageState(state)))
         return dict(result)
+
+    def furthest_steps(
+        self, pipeline: str, rank: Mapping[str, int]
+    ) -> dict[str, tuple[int, date, str]]:
+        """Per invoice, the highest-ranked step it had (any state) as (rank, day, step): the
+        ladder position without a history object per message (planning a million invoices).
+
+        ``rank`` maps a step name to the index of the step that follows it; other steps are
+        ignored. Among equal ranks the latest day wins."""
+        query = (
+            select(message_items.c.invoice_number, message_items.c.step, messages.c.planned_for)
+            .join(messages, messages.c.id == message_items.c.message_id)
+            .where(message_items.c.pipeline == pipeline, messages.c.kind == STEP)
+            .order_by(messages.c.planned_for, message_items.c.id)
+        )
+        result: dict[str, tuple[int, date, str]] = {}
+        best = result.get
+        with self.engine.connect() as connection:
+            for number, step, planned_for in connection.execute(query):
+                following = rank.get(step)
+                if following is None:
+                    continue
+                current = best(number)
+                if current is None or following >= current[0]:
+                    result[number] = (following, planned_for, step)
+        return result
 
     def contacted(self, pipeline: str, day: date) -> set[tuple[str, str]]:
         """(debtor, channel) pairs that already have a message for ``day``."""

@@ -35,7 +35,7 @@ def why_not(step: Step, invoice: Invoice, facts: DebtorFacts) -> str | None:
     if c.max_open is not None and amount > c.max_open:
         return f"{what} {amount} is above {c.max_open}"
     debtor = facts.debtor
-    if c.debtor_kinds and debtor.kind.value not in c.debtor_kinds:
+    if c.debtor_kinds and debtor.kind not in c.debtor_kinds:  # a StrEnum equals its value
         return f"debtor is a {debtor.kind.value}, step is for {_names(c.debtor_kinds)}"
     if c.languages and debtor.language not in c.languages:
         return f"language {debtor.language!r} is not one of {_names(c.languages)}"

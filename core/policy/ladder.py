@@ -110,6 +110,15 @@ def step_dates(
     return dates
 
 
+def _problem(step: Step, invoice: Invoice, facts: DebtorFacts | None) -> str | None:
+    """Why ``step`` does not apply to ``invoice`` (``None``: it does)."""
+    if facts is not None:
+        return why_not(step, invoice, facts)
+    if invoice.amount_open < step.min_open_amount:
+        return f"open amount {invoice.amount_open} is below the minimum {step.min_open_amount}"
+    return None
+
+
 def _lapsed(step: Step, invoice: Invoice, today: date) -> bool:
     return step.before_due is not None and today >= invoice.due_date
 
@@ -126,12 +135,15 @@ def decide(
     aliases: Mapping[str, int] | None = None,
     cache: DateCache | None = None,
     explain: bool = True,
+    where: Position | None = None,
 ) -> Decision:
     """Which step (if any) ``invoice`` should get today, and why.
 
     ``facts`` enables step conditions (without it only ``min_open_amount`` is checked);
     ``effects`` are the pauses that cover the invoice, evaluated for today. With ``explain``
     off, reasons for invoices that get nothing are left empty (planning a million invoices).
+    ``where`` is the invoice's position when the caller already knows it (then ``history`` is
+    not read).
     """
     if not invoice.is_dunnable:
         what = "a credit note" if invoice.is_credit_note or invoice.amount_total <= 0 else "paid"
@@ -139,7 +151,8 @@ def decide(
     for effect in effects:
         if effect.holds:
             return Decision(None, describe(effect) if explain else "")
-    where = position(steps, history, aliases)
+    if where is None:
+        where = position(steps, history, aliases)
     if where.next_index >= len(steps):
         return Decision(
             None, f"ladder finished: last step {where.last_step!r} already taken" if explain else ""
@@ -163,19 +176,10 @@ def decide(
         if (d := dates[i]) is not None and d <= today and not _lapsed(steps[i], invoice, today)
     ]
 
-    def problem_of(i: int) -> str | None:
-        if facts is not None:
-            return why_not(steps[i], invoice, facts)
-        if invoice.amount_open < steps[i].min_open_amount:
-            return (
-                f"open amount {invoice.amount_open} is below the minimum {steps[i].min_open_amount}"
-            )
-        return None
-
     skipped: list[str] = []
     chosen = None
     for i in reversed(due):
-        problem = problem_of(i)
+        problem = _problem(steps[i], invoice, facts)
         if problem is None:
             chosen = i
             break
@@ -216,7 +220,7 @@ def decide(
         reason = f"{when}; {steps[chosen].name!r} due since {dates[chosen]}"
         jumped = []
         for i in (i for i in due if i < chosen):
-            problem = problem_of(i)
+            problem = _problem(steps[i], invoice, facts)
             if problem is None:
                 jumped.append(steps[i].name)
             else:

@@ -36,7 +36,7 @@ from dunning.core.models import (
     StepHistory,
 )
 from dunning.core.policy.conditions import DebtorFacts
-from dunning.core.policy.ladder import DateCache, decide
+from dunning.core.policy.ladder import START, DateCache, Position, decide
 from dunning.core.policy.pauses import PauseEffect, evaluate
 from dunning.core.policy.steps import Rules, Step
 
@@ -112,6 +112,7 @@ def plan_due_actions(
     last_contact: Mapping[str, date] | None = None,
     aliases: Mapping[str, int] | None = None,
     explain: bool = True,
+    positions: Mapping[str, tuple[int, date, str]] | None = None,
 ) -> Plan:
     """Plan today's messages for ``invoices`` given what the ledger remembers.
 
@@ -120,6 +121,7 @@ def plan_due_actions(
     today; ``last_contact`` the latest day each debtor got a step; ``pauses`` the pauses per
     debtor; ``segments`` each debtor's payment-behaviour segment. With ``explain`` off, invoices
     that get nothing are only counted (``Plan.not_planned``), not listed with a reason.
+    ``positions`` (from ``Outbox.furthest_steps``) stands in for ``history`` when given.
     The result's messages are ordered by debtor id.
     """
     rules = rules or Rules()
@@ -130,7 +132,15 @@ def plan_due_actions(
         invoices = sorted(invoices, key=_debtor_of)
     plan = Plan()
     cache: DateCache = {}
+    blocks: dict[tuple[str | None, str | None, str], str | None] = {}
     gap = rules.min_days_between_contacts
+
+    def blocked_by_clock(step: Step, debtor: Debtor) -> str | None:
+        """Calendar and send window, once per (country, time zone, channel kind) a plan."""
+        key = (debtor.country, debtor.timezone, step.channel_kind)
+        if key not in blocks:
+            blocks[key] = calendar_block(step, debtor, today, rules) or window_block(debtor, rules)
+        return blocks[key]
 
     def skip(invoice: Invoice, reason: str) -> None:
         plan.not_planned += 1
@@ -157,11 +167,16 @@ def plan_due_actions(
         calendar = rules.calendar(debtor.country)
         grouped: dict[str, list[PlannedItem]] = defaultdict(list)
         for invoice in own:
+            where = None
+            if positions is not None:
+                found = positions.get(invoice.number)
+                where = START if found is None else Position(*found)
             decision = decide(
                 steps,
                 invoice,
                 history.get(invoice.number, ()),
                 today,
+                where=where,
                 calendar=calendar,
                 facts=facts,
                 effects=effects.get(invoice.number, ()),
@@ -173,7 +188,7 @@ def plan_due_actions(
                 skip(invoice, decision.reason)
                 continue
             step = steps[decision.index]
-            blocked = calendar_block(step, debtor, today, rules) or window_block(debtor, rules)
+            blocked = blocked_by_clock(step, debtor)
             if blocked is None and (debtor_id, step.channel) in contacted_today:
                 blocked = (
                     f"debtor already has a message on channel {step.channel!r} today; "
