@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, Table, and_, func, select  # noqa: E402
+from sqlalchemy import Engine, Table, and_, func, select, text  # noqa: E402
 
 from dunning.core.config import load_config  # noqa: E402
 from dunning.core.ledger import Ledger  # noqa: E402
@@ -54,7 +53,10 @@ NOW = datetime(2026, 3, 18, 9, 30, tzinfo=UTC)
 MAX_RATIO = 3.0
 MAX_RSS_MIB = 1024
 CHUNK = 50_000
-HISTORY_SHARE = 0.30
+SCENARIOS = {
+    "daily": "the ledger as daily runs leave it: every step due before today was sent on its day",
+    "catch-up": "30% of open invoices have some history, the rest none: a first run catching up",
+}
 CONSUMER_SHARE = 0.20
 PAUSE_SHARE = 0.002
 PAID_PER_OPEN = 0.5
@@ -135,8 +137,9 @@ def _spread(rng: random.Random, count: int, debtor_count: int, minimum: int) -> 
     return per_debtor
 
 
-def _history(rng: random.Random, due: date) -> Iterator[tuple[str, date]]:
-    """Steps already sent for an invoice due on ``due``: a prefix of the ladder, before today."""
+def _history(rng: random.Random, due: date, scenario: str) -> list[tuple[str, date]]:
+    """Steps already sent for an invoice due on ``due``: a prefix of the ladder, before today
+    (all of it in the ``daily`` scenario, a random part of it for 30% of invoices otherwise)."""
     day = due
     eligible: list[tuple[str, date]] = []
     for index, (name, delay) in enumerate(LADDER):
@@ -144,11 +147,16 @@ def _history(rng: random.Random, due: date) -> Iterator[tuple[str, date]]:
         if day >= TODAY:
             break
         eligible.append((name, day))
-    if eligible:
-        yield from eligible[: rng.randint(1, len(eligible))]
+    if scenario == "daily":
+        return eligible
+    if eligible and rng.random() < 0.30:
+        return eligible[: rng.randint(1, len(eligible))]
+    return []
 
 
-def generate(url: str, invoice_count: int, debtor_count: int, seed: int = 20260318) -> None:
+def generate(
+    url: str, invoice_count: int, debtor_count: int, scenario: str, seed: int = 20260318
+) -> None:
     """Fill the ledger at ``url`` with a portfolio (deterministic for a given seed)."""
     rng = random.Random(seed)
     ledger = Ledger.open(url)
@@ -203,10 +211,13 @@ def generate(url: str, invoice_count: int, debtor_count: int, seed: int = 202603
                 row["tags"] = "project retention"
             if rng.random() < 0.03:
                 row["discount_percent"], row["discount_days"] = "2", 14
+            history = _history(rng, due, scenario)
+            if history:
+                # What Outbox.add keeps on the invoice: its latest step and that step's day.
+                row["ladder_step"], row["ladder_day"] = history[-1]
             writer.add(invoices, row)
-            if rng.random() < HISTORY_SHARE:
-                for step, day in _history(rng, due):
-                    sent.setdefault(day, []).append((invoice_number, step, open_cents))
+            for step, day in history:
+                sent.setdefault(day, []).append((invoice_number, step, open_cents))
             if due < TODAY - timedelta(days=10) and len(paused) < 3:
                 paused.append((invoice_number, open_cents))
         for day, items in sorted(sent.items()):
@@ -228,6 +239,13 @@ def generate(url: str, invoice_count: int, debtor_count: int, seed: int = 202603
         if paused and rng.random() < PAUSE_SHARE:
             writer.add(pauses, _pause_row(rng, debtor_id, paused, now))
     writer.flush()
+    with ledger.engine.begin() as connection:  # what Outbox.add keeps on the debtor
+        connection.execute(
+            text(
+                "UPDATE debtors SET last_contact_day = (SELECT MAX(m.planned_for) FROM messages m"
+                " WHERE m.pipeline = debtors.pipeline AND m.debtor_id = debtors.debtor_id)"
+            )
+        )
     ledger.close()
     print(
         "generated: "
@@ -263,6 +281,8 @@ def _invoice_row(
         "paid_on": paid_on,
         "discount_percent": None,
         "discount_days": None,
+        "ladder_step": None,
+        "ladder_day": None,
     }
 
 
@@ -424,11 +444,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100,000 invoices, 20,000 debtors")
     parser.add_argument("--keep", type=Path, help="ledger file to reuse (generated if missing)")
     parser.add_argument("--profile", action="store_true", help="cProfile the plan (to stderr)")
+    parser.add_argument(
+        "--scenario",
+        choices=sorted(SCENARIOS),
+        default="daily",
+        help="; ".join(f"{name}: {text}" for name, text in SCENARIOS.items()),
+    )
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
-        generate(f"sqlite:///{args.generate}", args.invoices, args.debtors)
+        generate(f"sqlite:///{args.generate}", args.invoices, args.debtors, args.scenario)
         return
     if args.child:
         print(json.dumps(measure(args.child, args.profile)))
@@ -453,6 +479,7 @@ def main() -> None:
             # from a process that had generated would report the generator's peak.
             generation = [sys.executable, __file__, "--generate", str(partial)]
             sizes = ["--invoices", str(args.invoices), "--debtors", str(args.debtors)]
+            sizes += ["--scenario", args.scenario]
             subprocess.run(generation + sizes, check=True)
             partial.rename(db)
             print(f"generation took {time.perf_counter() - started:.1f} s")

@@ -77,7 +77,7 @@ def plan_pipeline(
     ladder = list(steps) if steps is not None else policy_steps(pipeline)
     recorded = [[s["name"] for s in version] for version in ledger.ladders.versions(name)]
     aliases = step_aliases([s.name for s in ladder], recorded)
-    following = {step.name: i + 1 for i, step in enumerate(ladder)} | aliases
+    positions: dict[str, tuple[str, date]] = {}
     with no_cycle_collection():
         segment_of = segments(ledger, pipeline)
         debtors = ledger.invoices.debtors(name)
@@ -85,17 +85,17 @@ def plan_pipeline(
             pipeline=name,
             steps=ladder,
             today=today,
-            invoices=ledger.invoices.dunnable(name),
+            invoices=ledger.invoices.dunnable(name, positions),
             debtors=debtors,
             history={},
             contacted_today=ledger.outbox.contacted(name, today),
             rules=policy_rules(pipeline.config, now),
             segments=segment_of,
             pauses=ledger.pauses.by_debtor(name),
-            last_contact=ledger.outbox.last_contacts(name),
+            last_contact=ledger.invoices.last_contact_days(name),
             aliases=aliases,
             explain=explain,
-            positions=ledger.outbox.furthest_steps(name, following),
+            positions=positions,
         )
         plan.messages.extend(plan_thanks(ledger, pipeline, today, segment_of, plan, now, debtors))
     return plan
@@ -121,20 +121,27 @@ def plan_thanks(
     rules = policy_rules(pipeline.config, now)
     step = Step(THANK_YOU_STEP, config.channel, config.template, after_due=0,
                 channel_kind=pipeline.channels[config.channel].cls.kind)  # fmt: skip
-    thanked = ledger.outbox.invoices_with(name, THANKS)
+    since = today - timedelta(days=config.within_days)
+    candidates = [
+        invoice
+        for invoice in ledger.invoices.paid_between(name, since, today)
+        if invoice.paid_on is not None
+        and invoice.paid_on <= invoice.due_date
+        and segment_of.get(invoice.debtor_id, "new") in config.segment
+    ]
+    if not candidates:
+        return []
     reminded = {m.debtor.debtor_id for m in plan.messages}
     reminded |= {debtor for debtor, _ in ledger.outbox.contacted(name, today)}
-    reminded |= ledger.invoices.debtors_with_overdue(name, today)
+    reminded |= ledger.invoices.debtors_with_overdue(
+        name, today, {invoice.debtor_id for invoice in candidates}
+    )
     debtors = debtors if debtors is not None else ledger.invoices.debtors(name)
+    thanked = ledger.outbox.invoices_with(name, THANKS, [i.number for i in candidates])
     per_debtor: dict[str, list[PlannedItem]] = defaultdict(list)
-    since = today - timedelta(days=config.within_days)
-    for invoice in ledger.invoices.paid_between(name, since, today):
+    for invoice in candidates:
         debtor = invoice.debtor_id
         if invoice.number in thanked or debtor in reminded or debtor not in debtors:
-            continue
-        if segment_of.get(debtor, "new") not in config.segment:
-            continue
-        if invoice.paid_on is None or invoice.paid_on > invoice.due_date:
             continue
         record = debtors[debtor]
         if calendar_block(step, record, today, rules) or window_block(record, rules):

@@ -89,7 +89,7 @@ def simulate(
     history: dict[str, list[StepHistory]] = {
         k: list(v) for k, v in ledger.outbox.history(name).items()
     }
-    last_contact = dict(ledger.outbox.last_contacts(name))
+    last_contact = ledger.invoices.last_contact_days(name)
     recorded = [[s["name"] for s in version] for version in ledger.ladders.versions(name)]
     aliases = step_aliases([s.name for s in steps], recorded)
     segments = _Segments(ledger, pipeline, invoices)

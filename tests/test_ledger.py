@@ -147,3 +147,46 @@ def test_history_remembers_every_step(ledger: Ledger):
     ledger.outbox.add(run_id, planned())
     history = ledger.outbox.history("p")
     assert [(h.step, h.state) for h in history["F1"]] == [("friendly", MessageState.PENDING)]
+
+
+def test_upgrade_keeps_each_invoices_latest_step_on_the_invoice(tmp_path: Path) -> None:
+    """A ledger written by the first schema gets its ladder positions filled in by 0002."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from dunning.core.ledger.engine import _alembic_config, _sqlite_engine, migrate
+
+    engine = _sqlite_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(
+            text(
+                "INSERT INTO invoices (pipeline, number, debtor_id, issue_date, due_date, "
+                "amount_total_cents, amount_open_cents, currency, is_credit_note, in_source, "
+                "synced_at) VALUES ('p', 'F1', 'D1', '2026-01-01', '2026-01-15', 100, 100, "
+                "'EUR', 0, 1, '2026-01-01 00:00:00')"
+            )
+        )
+        for message_id, step, day in ((1, "friendly", "2026-01-18"), (2, "second", "2026-01-25")):
+            connection.execute(
+                text(
+                    "INSERT INTO messages (id, pipeline, idempotency_key, debtor_id, channel, "
+                    "step, template, planned_for, state, attempts, created_at, updated_at) "
+                    f"VALUES ({message_id}, 'p', 'k{message_id}', 'D1', 'email', '{step}', 't', "
+                    f"'{day}', 'sent', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO message_items (message_id, pipeline, invoice_number, step, "
+                    f"item_key, amount_open_cents) VALUES ({message_id}, 'p', 'F1', '{step}', "
+                    f"'p:F1:{step}', 100)"
+                )
+            )
+    migrate(engine)
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT ladder_step, ladder_day FROM invoices")).one()
+    assert tuple(row) == ("second", "2026-01-25")
+    engine.dispose()

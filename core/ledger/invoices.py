@@ -273,6 +273,15 @@ class InvoiceStore:
                 )
         return found
 
+    def last_contact_days(self, pipeline: str) -> dict[str, date]:
+        """Per debtor, the latest day a ladder step was planned for them (kept on the debtor by
+        the outbox): the contact gap. A step that then failed or was cancelled still counts."""
+        query = select(debtors.c.debtor_id, debtors.c.last_contact_day).where(
+            debtors.c.pipeline == pipeline, debtors.c.last_contact_day.is_not(None)
+        )
+        with self.engine.connect() as connection:
+            return {debtor_id: day for debtor_id, day in connection.execute(query)}
+
     def debtor_ids(self, pipeline: str) -> list[str]:
         with self.engine.connect() as connection:
             return list(
@@ -290,8 +299,14 @@ class InvoiceStore:
             ).first()
         return debtor_from_row(row) if row else None
 
-    def dunnable(self, pipeline: str) -> Iterator[Invoice]:
-        """Invoices still in the source, with money open, that are not credit notes."""
+    def dunnable(
+        self, pipeline: str, positions: dict[str, tuple[str, date]] | None = None
+    ) -> Iterator[Invoice]:
+        """Invoices still in the source, with money open, that are not credit notes, by debtor.
+
+        With ``positions``, each yielded invoice's latest ladder step and its day (when it had
+        one) are put there under its number before it is yielded: the ladder position, read in
+        the same pass."""
         # The same mapping as invoice_from_row, on positional rows of the needed columns only:
         # planning streams every open invoice through here, and attribute access on rows,
         # unused columns and a fresh object per repeated value (debtor, dates, currency,
@@ -313,6 +328,8 @@ class InvoiceStore:
                 c.paid_on,
                 c.discount_percent,
                 c.discount_days,
+                c.ladder_step,
+                c.ladder_day,
             )
             .where(
                 and_(
@@ -343,9 +360,13 @@ class InvoiceStore:
                 paid_on,
                 discount_percent,
                 discount_days,
+                ladder_step,
+                ladder_day,
             ) in connection.execute(query):
                 if debtor_id != debtor:
                     debtor = debtor_id
+                if positions is not None and ladder_step is not None:
+                    positions[number] = (ladder_step, ladder_day)
                 amount_total = from_cents(total_cents)
                 yield Invoice(
                     number=number,
@@ -395,9 +416,17 @@ class InvoiceStore:
         with self.engine.connect() as connection:
             return [invoice_from_row(row) for row in connection.execute(query)]
 
-    def debtors_with_overdue(self, pipeline: str, today: date) -> set[str]:
-        """Debtors with an open invoice past its due date."""
+    def debtors_with_overdue(self, pipeline: str, today: date, among: Iterable[str]) -> set[str]:
+        """Those of ``among`` with an open invoice past its due date."""
+        wanted = list(among)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            found |= self._overdue(pipeline, today, wanted[start : start + 500])
+        return found
+
+    def _overdue(self, pipeline: str, today: date, debtor_ids: list[str]) -> set[str]:
         query = select(invoices.c.debtor_id).where(
+            invoices.c.debtor_id.in_(debtor_ids),
             invoices.c.pipeline == pipeline,
             invoices.c.in_source == 1,
             invoices.c.is_credit_note == 0,

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Engine, func, select, update
+from sqlalchemy import ColumnElement, Engine, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from dunning.core.ledger.schema import message_items, messages, receipts
+from dunning.core.ledger.schema import debtors, invoices, message_items, messages, receipts
 from dunning.core.models import (
     ACTIVE_STATES,
     MessageState,
@@ -160,6 +160,26 @@ class Outbox:
                         for item in planned.items
                     ],
                 )
+                if planned.kind == STEP:
+                    connection.execute(
+                        update(invoices)
+                        .where(
+                            invoices.c.pipeline == planned.pipeline,
+                            invoices.c.number == bindparam("b_number"),
+                        )
+                        .values(ladder_step=bindparam("b_step"), ladder_day=planned.planned_for),
+                        [{"b_number": i.invoice.number, "b_step": i.step} for i in planned.items],
+                    )
+                    last = debtors.c.last_contact_day
+                    connection.execute(
+                        update(debtors)
+                        .where(
+                            debtors.c.pipeline == planned.pipeline,
+                            debtors.c.debtor_id == planned.debtor.debtor_id,
+                            last.is_(None) | (last < planned.planned_for),
+                        )
+                        .values(last_contact_day=planned.planned_for)
+                    )
         except IntegrityError:
             return False
         return True
@@ -321,32 +341,6 @@ class Outbox:
                 result[number].append(StepHistory(step, planned_for, MessageState(state)))
         return dict(result)
 
-    def furthest_steps(
-        self, pipeline: str, rank: Mapping[str, int]
-    ) -> dict[str, tuple[int, date, str]]:
-        """Per invoice, the highest-ranked step it had (any state) as (rank, day, step): the
-        ladder position without a history object per message (planning a million invoices).
-
-        ``rank`` maps a step name to the index of the step that follows it; other steps are
-        ignored. Among equal ranks the latest day wins."""
-        query = (
-            select(message_items.c.invoice_number, message_items.c.step, messages.c.planned_for)
-            .join(messages, messages.c.id == message_items.c.message_id)
-            .where(message_items.c.pipeline == pipeline, messages.c.kind == STEP)
-            .order_by(messages.c.planned_for, message_items.c.id)
-        )
-        result: dict[str, tuple[int, date, str]] = {}
-        best = result.get
-        with self.engine.connect() as connection:
-            for number, step, planned_for in connection.execute(query):
-                following = rank.get(step)
-                if following is None:
-                    continue
-                current = best(number)
-                if current is None or following >= current[0]:
-                    result[number] = (following, planned_for, step)
-        return result
-
     def contacted(self, pipeline: str, day: date) -> set[tuple[str, str]]:
         """(debtor, channel) pairs that already have a message for ``day``."""
         with self.engine.connect() as connection:
@@ -392,15 +386,24 @@ class Outbox:
         with self.engine.connect() as connection:
             return {debtor: day for debtor, day in connection.execute(query)}
 
-    def invoices_with(self, pipeline: str, kind: str) -> set[str]:
-        """Invoice numbers that have a message of ``kind`` (for example ``thanks``)."""
+    def invoices_with(
+        self, pipeline: str, kind: str, among: Collection[str] | None = None
+    ) -> set[str]:
+        """Invoice numbers (of ``among``, when given) that have a message of ``kind``."""
         query = (
             select(message_items.c.invoice_number)
             .join(messages, messages.c.id == message_items.c.message_id)
             .where(message_items.c.pipeline == pipeline, messages.c.kind == kind)
         )
+        if among is None:
+            with self.engine.connect() as connection:
+                return set(connection.execute(query).scalars())
+        wanted, found = list(among), set()
         with self.engine.connect() as connection:
-            return set(connection.execute(query).scalars())
+            for start in range(0, len(wanted), 500):
+                chunk = query.where(message_items.c.invoice_number.in_(wanted[start : start + 500]))
+                found |= set(connection.execute(chunk).scalars())
+        return found
 
     def state_counts(self, pipeline: str | None = None) -> dict[str, int]:
         query = select(messages.c.state, func.count()).group_by(messages.c.state)

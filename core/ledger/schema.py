@@ -39,6 +39,7 @@ debtors = Table(
     Column("tags", Text, nullable=False, server_default=""),
     Column("country", String(2)),
     Column("timezone", String(64)),
+    Column("last_contact_day", Date),
 )
 
 invoices = Table(
@@ -62,6 +63,8 @@ invoices = Table(
     Column("paid_on", Date),
     Column("discount_percent", String(12)),
     Column("discount_days", Integer),
+    Column("ladder_step", String(100)),
+    Column("ladder_day", Date),
     Index("ix_invoices_debtor", "pipeline", "debtor_id"),
 )
 

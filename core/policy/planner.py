@@ -112,7 +112,7 @@ def plan_due_actions(
     last_contact: Mapping[str, date] | None = None,
     aliases: Mapping[str, int] | None = None,
     explain: bool = True,
-    positions: Mapping[str, tuple[int, date, str]] | None = None,
+    positions: Mapping[str, tuple[str, date]] | None = None,
 ) -> Plan:
     """Plan today's messages for ``invoices`` given what the ledger remembers.
 
@@ -121,7 +121,8 @@ def plan_due_actions(
     today; ``last_contact`` the latest day each debtor got a step; ``pauses`` the pauses per
     debtor; ``segments`` each debtor's payment-behaviour segment. With ``explain`` off, invoices
     that get nothing are only counted (``Plan.not_planned``), not listed with a reason.
-    ``positions`` (from ``Outbox.furthest_steps``) stands in for ``history`` when given.
+    ``positions`` (invoice -> its latest step and that step's day, as the ledger keeps them)
+    stands in for ``history`` when given; it may be filled while ``invoices`` is consumed.
     The result's messages are ordered by debtor id.
     """
     rules = rules or Rules()
@@ -132,6 +133,7 @@ def plan_due_actions(
         invoices = sorted(invoices, key=_debtor_of)
     plan = Plan()
     cache: DateCache = {}
+    ranks = {step.name: i + 1 for i, step in enumerate(steps)} | dict(aliases or {})
     blocks: dict[tuple[str | None, str | None, str], str | None] = {}
     gap = rules.min_days_between_contacts
 
@@ -170,7 +172,18 @@ def plan_due_actions(
             where = None
             if positions is not None:
                 found = positions.get(invoice.number)
-                where = START if found is None else Position(*found)
+                where = START
+                if found is not None and (following := ranks.get(found[0])) is not None:
+                    where = Position(following, found[1], found[0])
+                if not explain and invoice.number not in effects:
+                    # Fast path: the common "next step is not due yet" without a call.
+                    known = cache.get((invoice.due_date, where.next_index, where.last_day, 0,
+                                       calendar))  # fmt: skip
+                    if known is not None and where.next_index < len(steps):
+                        first = known[where.next_index]
+                        if first is not None and first > today:
+                            plan.not_planned += 1
+                            continue
             decision = decide(
                 steps,
                 invoice,
@@ -194,8 +207,8 @@ def plan_due_actions(
                     f"debtor already has a message on channel {step.channel!r} today; "
                     "waits for tomorrow"
                 )
-            last = last_contact.get(debtor_id)
-            if blocked is None and gap and last is not None and (today - last).days < gap:
+            last = last_contact.get(debtor_id) if gap and blocked is None else None
+            if last is not None and (today - last).days < gap:
                 blocked = (
                     f"waits: last contact on {last}, at least {gap} day(s) between contacts "
                     f"(from {last + timedelta(days=gap)})"

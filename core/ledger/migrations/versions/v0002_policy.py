@@ -24,15 +24,32 @@ def upgrade() -> None:
         table.add_column(sa.Column("tags", sa.Text, nullable=False, server_default=""))
         table.add_column(sa.Column("country", sa.String(2)))
         table.add_column(sa.Column("timezone", sa.String(64)))
+        table.add_column(sa.Column("last_contact_day", sa.Date))
     with op.batch_alter_table("invoices") as table:
         table.add_column(sa.Column("tags", sa.Text, nullable=False, server_default=""))
         table.add_column(sa.Column("paid_on", sa.Date))
         table.add_column(sa.Column("discount_percent", sa.String(12)))
         table.add_column(sa.Column("discount_days", sa.Integer))
+        table.add_column(sa.Column("ladder_step", sa.String(100)))
+        table.add_column(sa.Column("ladder_day", sa.Date))
     with op.batch_alter_table("messages") as table:
         table.add_column(sa.Column("kind", sa.String(20), nullable=False, server_default="step"))
     with op.batch_alter_table("message_items") as table:
         table.add_column(sa.Column("note", sa.Text))
+    # Each invoice's latest step, kept on the invoice so planning needs no history join.
+    latest = (
+        "SELECT {column} FROM message_items mi JOIN messages m ON m.id = mi.message_id "
+        "WHERE mi.pipeline = invoices.pipeline AND mi.invoice_number = invoices.number "
+        "ORDER BY m.planned_for DESC, mi.id DESC LIMIT 1"
+    )
+    op.execute(
+        "UPDATE debtors SET last_contact_day = (SELECT MAX(m.planned_for) FROM messages m "
+        "WHERE m.pipeline = debtors.pipeline AND m.debtor_id = debtors.debtor_id)"
+    )
+    op.execute(
+        f"UPDATE invoices SET ladder_step = ({latest.format(column='mi.step')}), "
+        f"ladder_day = ({latest.format(column='m.planned_for')})"
+    )
     op.create_table(
         "pauses",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -81,8 +98,15 @@ def downgrade() -> None:
     with op.batch_alter_table("messages") as table:
         table.drop_column("kind")
     with op.batch_alter_table("invoices") as table:
-        for column in ("discount_days", "discount_percent", "paid_on", "tags"):
+        for column in (
+            "ladder_day",
+            "ladder_step",
+            "discount_days",
+            "discount_percent",
+            "paid_on",
+            "tags",
+        ):
             table.drop_column(column)
     with op.batch_alter_table("debtors") as table:
-        for column in ("timezone", "country", "tags"):
+        for column in ("last_contact_day", "timezone", "country", "tags"):
             table.drop_column(column)
