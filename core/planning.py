@@ -19,7 +19,7 @@ from dunning.core.models import Debtor, Plan, PlannedItem, PlannedMessage
 from dunning.core.policy import Step, plan_due_actions
 from dunning.core.policy.build import policy_rules, policy_steps, step_aliases
 from dunning.core.policy.planner import calendar_block, window_block
-from dunning.core.segments import DebtorFigures, PaidInvoice, debtor_figures
+from dunning.core.segments import DebtorFigures, figures_from_totals
 
 THANK_YOU_STEP = "thank-you"
 
@@ -30,9 +30,8 @@ def figures(
     """Payment behaviour and segment of every debtor of the pipeline (or, without
     ``every_debtor``, of those with any history: the others are ``new``)."""
     name = pipeline.name
-    paid = (PaidInvoice(d, due, on) for d, due, on in ledger.invoices.paid_history(name))
-    return debtor_figures(
-        paid,
+    return figures_from_totals(
+        ledger.invoices.payment_totals(name),
         ledger.pauses.broken_counts(name),
         pipeline.config.segments,
         ledger.invoices.debtor_ids(name) if every_debtor else (),

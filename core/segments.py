@@ -67,20 +67,36 @@ def debtor_figures(
 ) -> dict[str, DebtorFigures]:
     """Figures and segment for every debtor in ``paid_invoices``, ``broken_promises`` or
     ``debtor_ids`` (the last so that debtors without history show as ``new``)."""
-    late_days: dict[str, list[int]] = {}
+    totals: dict[str, list[int]] = {}
     for item in paid_invoices:
-        late_days.setdefault(item.debtor_id, []).append(max(0, (item.paid_on - item.due_date).days))
-    everyone = set(late_days) | set(broken_promises) | set(debtor_ids)
+        late = max(0, (item.paid_on - item.due_date).days)
+        entry = totals.setdefault(item.debtor_id, [0, 0, 0])
+        entry[0] += 1
+        entry[1] += late
+        entry[2] += late == 0
+    return figures_from_totals(
+        ((d, n, late, timely) for d, (n, late, timely) in totals.items()),
+        broken_promises,
+        rules,
+        debtor_ids,
+    )
+
+
+def figures_from_totals(
+    totals: Iterable[tuple[str, int, int, int]],
+    broken_promises: Mapping[str, int],
+    rules: SegmentRules,
+    debtor_ids: Iterable[str] = (),
+) -> dict[str, DebtorFigures]:
+    """Like :func:`debtor_figures`, from per-debtor totals (debtor, paid invoices, days late
+    summed, paid on time) as the ledger sums them."""
+    summed = {debtor_id: (n, late, timely) for debtor_id, n, late, timely in totals}
+    everyone = set(summed) | set(broken_promises) | set(debtor_ids)
     result = {}
     for debtor_id in sorted(everyone):
-        days = late_days.get(debtor_id, [])
-        paid = len(days)
-        avg = (Decimal(sum(days)) / paid).quantize(TWO_PLACES) if paid else Decimal(0)
-        on_time = (
-            (Decimal(sum(1 for d in days if d == 0)) / paid).quantize(TWO_PLACES)
-            if paid
-            else Decimal(0)
-        )
+        paid, late_days, timely = summed.get(debtor_id, (0, 0, 0))
+        avg = (Decimal(late_days) / paid).quantize(TWO_PLACES) if paid else Decimal(0)
+        on_time = (Decimal(timely) / paid).quantize(TWO_PLACES) if paid else Decimal(0)
         broken = broken_promises.get(debtor_id, 0)
         result[debtor_id] = DebtorFigures(
             debtor_id, paid, avg, on_time, broken, segment_of(paid, avg, on_time, broken, rules)

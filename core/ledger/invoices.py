@@ -399,6 +399,31 @@ class InvoiceStore:
             rows = connection.execute(query).all()
         yield from ((debtor_id, due, paid_on) for debtor_id, due, paid_on in rows)
 
+    def payment_totals(self, pipeline: str) -> Iterator[tuple[str, int, int, int]]:
+        """Per debtor with settled invoices of known paid date: (debtor, how many, days late in
+        total (paying early counts 0), how many on or before the due date), summed by the
+        database."""
+        c = invoices.c
+        with self.engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                days = func.julianday(c.paid_on) - func.julianday(c.due_date)
+            else:
+                days = c.paid_on - c.due_date
+            late = case((days > 0, days), else_=0)
+            on_time = case((c.paid_on <= c.due_date, 1), else_=0)
+            query = (
+                select(c.debtor_id, func.count(), func.sum(late), func.sum(on_time))
+                .where(
+                    c.pipeline == pipeline,
+                    c.paid_on.is_not(None),
+                    c.is_credit_note == 0,
+                    c.amount_open_cents <= 0,
+                )
+                .group_by(c.debtor_id)
+            )
+            for debtor_id, count, late_days, timely in connection.execute(query):
+                yield debtor_id, int(count), int(late_days or 0), int(timely or 0)
+
     def paid_between(self, pipeline: str, since: date, until: date) -> list[Invoice]:
         """Invoices settled from ``since`` through ``until`` (thank-you messages), by debtor."""
         query = (
