@@ -29,12 +29,14 @@ class DebtorKind(enum.StrEnum):
     CONSUMER = "consumer"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=True)
 class Debtor:
     """A customer who owes money, as the source knows them.
 
     ``debtor_id`` is the source's stable key (customer number). ``contact_name`` is the person
     addressed in messages; ``first_name`` is derived from it when the source has no separate field.
+    Treat it as immutable; like :class:`Invoice` it is not frozen only because planning builds
+    hundreds of thousands per run.
     """
 
     debtor_id: str

@@ -342,7 +342,6 @@ class InvoiceStore:
             )
             .order_by(c.debtor_id, c.due_date, c.number)
         )
-        shared: dict[object, Any] = {}
         debtor = ""
         with self.engine.connect() as connection:
             for (
@@ -368,23 +367,21 @@ class InvoiceStore:
                 if positions is not None and ladder_step is not None:
                     positions[number] = (ladder_step, ladder_day)
                 amount_total = from_cents(total_cents)
-                yield Invoice(
-                    number=number,
-                    debtor_id=debtor,
-                    issue_date=shared.setdefault(issue_date, issue_date),
-                    due_date=shared.setdefault(due_date, due_date),
-                    amount_total=amount_total,
-                    amount_open=(
-                        amount_total if open_cents == total_cents else from_cents(open_cents)
-                    ),
-                    currency=shared.setdefault(currency, currency),
-                    payment_link=payment_link,
-                    is_credit_note=bool(is_credit_note),
-                    place=place,
-                    tags=tags_from_text(tags),
-                    paid_on=paid_on,
-                    discount_percent=Decimal(discount_percent) if discount_percent else None,
-                    discount_days=discount_days,
+                yield Invoice(  # positional: measurably faster a million times over
+                    number,
+                    debtor,
+                    issue_date,
+                    due_date,
+                    amount_total,
+                    amount_total if open_cents == total_cents else from_cents(open_cents),
+                    currency,
+                    payment_link,
+                    bool(is_credit_note),
+                    place,
+                    tuple(tags.split()) if tags else (),
+                    paid_on,
+                    Decimal(discount_percent) if discount_percent else None,
+                    discount_days,
                 )
 
     def paid_history(self, pipeline: str) -> Iterator[tuple[str, date, date]]:

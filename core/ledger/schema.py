@@ -66,6 +66,7 @@ invoices = Table(
     Column("ladder_step", String(100)),
     Column("ladder_day", Date),
     Index("ix_invoices_debtor", "pipeline", "debtor_id"),
+    Index("ix_invoices_paid_on", "pipeline", "paid_on"),
 )
 
 sync_cursors = Table(
@@ -111,6 +112,7 @@ messages = Table(
     Column("kind", String(20), nullable=False, server_default="step"),
     Index("ix_messages_pipeline_state", "pipeline", "state"),
     Index("ix_messages_debtor", "pipeline", "debtor_id"),
+    Index("ix_messages_day", "planned_for", "pipeline"),
 )
 
 message_items = Table(

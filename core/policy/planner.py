@@ -134,6 +134,7 @@ def plan_due_actions(
     plan = Plan()
     cache: DateCache = {}
     ranks = {step.name: i + 1 for i, step in enumerate(steps)} | dict(aliases or {})
+    last_index = len(steps)
     blocks: dict[tuple[str | None, str | None, str], str | None] = {}
     gap = rules.min_days_between_contacts
 
@@ -156,6 +157,28 @@ def plan_due_actions(
             for invoice in own:
                 skip(invoice, "debtor unknown to the ledger")
             continue
+        calendar = rules.calendar(debtor.country)
+        paused = debtor_id in pauses
+        waiting: list[tuple[Invoice, Position | None]] = []
+        for invoice in own:
+            where = None
+            if positions is not None:
+                found = positions.get(invoice.number)
+                where = START
+                if found is not None and (following := ranks.get(found[0])) is not None:
+                    where = Position(following, found[1], found[0])
+                if not explain and not paused and where.next_index < last_index:
+                    # Fast path: the common "next step is not due yet", without a call.
+                    known = cache.get((invoice.due_date, where.next_index, where.last_day, 0,
+                                       calendar))  # fmt: skip
+                    if known is not None:
+                        first = known[where.next_index]
+                        if first is not None and first > today:
+                            plan.not_planned += 1
+                            continue
+            waiting.append((invoice, where))
+        if not waiting:
+            continue
         settings = rules.settings_of(debtor_id)
         segment = settings.segment or segments.get(debtor_id, DEFAULT_SEGMENT)
         dunnable = [i for i in own if i.is_dunnable]
@@ -165,25 +188,9 @@ def plan_due_actions(
             sum((i.amount_open for i in dunnable), Decimal(0)),
             len(dunnable),
         )
-        effects = _effects(pauses.get(debtor_id, ()), own, today) if debtor_id in pauses else {}
-        calendar = rules.calendar(debtor.country)
+        effects = _effects(pauses.get(debtor_id, ()), own, today) if paused else {}
         grouped: dict[str, list[PlannedItem]] = defaultdict(list)
-        for invoice in own:
-            where = None
-            if positions is not None:
-                found = positions.get(invoice.number)
-                where = START
-                if found is not None and (following := ranks.get(found[0])) is not None:
-                    where = Position(following, found[1], found[0])
-                if not explain and invoice.number not in effects:
-                    # Fast path: the common "next step is not due yet" without a call.
-                    known = cache.get((invoice.due_date, where.next_index, where.last_day, 0,
-                                       calendar))  # fmt: skip
-                    if known is not None and where.next_index < len(steps):
-                        first = known[where.next_index]
-                        if first is not None and first > today:
-                            plan.not_planned += 1
-                            continue
+        for invoice, where in waiting:
             decision = decide(
                 steps,
                 invoice,

@@ -50,6 +50,8 @@ def upgrade() -> None:
         f"UPDATE invoices SET ladder_step = ({latest.format(column='mi.step')}), "
         f"ladder_day = ({latest.format(column='m.planned_for')})"
     )
+    op.create_index("ix_invoices_paid_on", "invoices", ["pipeline", "paid_on"])
+    op.create_index("ix_messages_day", "messages", ["planned_for", "pipeline"])
     op.create_table(
         "pauses",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -90,6 +92,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_messages_day", "messages")
+    op.drop_index("ix_invoices_paid_on", "invoices")
     op.drop_table("ladders")
     op.drop_table("instalments")
     op.drop_table("pauses")
