@@ -47,6 +47,7 @@ test: $(DEV_STAMP) lint typecheck
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/dispatch_email.py
 	$(BIN)/python bench/dispatch_pipeline.py
+	$(BIN)/python bench/plan.py
 
 clean:
 	rm -rf $(VENV) .typecheck .mypy_cache .pytest_cache .ruff_cache out dunning.db* $(SAMPLE)

@@ -159,9 +159,10 @@ class MessageState(enum.StrEnum):
 ACTIVE_STATES = frozenset(
     {MessageState.PENDING, MessageState.SENDING, MessageState.SENT, MessageState.UNCERTAIN}
 )
-"""States of a message that count as a contact with the debtor (the contact gap).
+"""States of a message that count as "sent, or may have been" (``Outbox.last_contacts``).
 
-For the ladder's position every state counts: a step that failed for good (a bad address) is
+Planning is stricter about moving on: for the ladder's position and for the contact gap every
+planned step counts, whatever became of it. A step that failed for good (a bad address) is
 reported in its run and the ladder moves on; it is not retried day after day."""
 
 

@@ -18,7 +18,8 @@ from dunning.core.ledger.outbox import THANKS
 from dunning.core.models import Debtor, Plan, PlannedItem, PlannedMessage
 from dunning.core.policy import Step, plan_due_actions
 from dunning.core.policy.build import policy_rules, policy_steps, step_aliases
-from dunning.core.policy.planner import calendar_block, window_block
+from dunning.core.policy.ladder import DateCache
+from dunning.core.policy.planner import NotDueYet, calendar_block, window_block
 from dunning.core.segments import DebtorFigures, figures_from_totals
 
 THANK_YOU_STEP = "thank-you"
@@ -80,22 +81,30 @@ def plan_pipeline(
     with no_cycle_collection():
         segment_of = segments(ledger, pipeline)
         debtors = ledger.invoices.debtors(name)
+        rules = policy_rules(pipeline.config, now)
+        pauses = ledger.pauses.by_debtor(name)
+        cache: DateCache = {}
+        not_due = NotDueYet(ladder, aliases, rules, debtors, pauses, today, cache)
         plan = plan_due_actions(
             pipeline=name,
             steps=ladder,
             today=today,
-            invoices=ledger.invoices.dunnable(name, positions),
+            invoices=ledger.invoices.dunnable(
+                name, positions, None if explain or not not_due.usable else not_due
+            ),
             debtors=debtors,
             history={},
             contacted_today=ledger.outbox.contacted(name, today),
-            rules=policy_rules(pipeline.config, now),
+            rules=rules,
             segments=segment_of,
-            pauses=ledger.pauses.by_debtor(name),
+            pauses=pauses,
             last_contact=ledger.invoices.last_contact_days(name),
             aliases=aliases,
             explain=explain,
             positions=positions,
+            cache=cache,
         )
+        plan.not_planned += not_due.count
         plan.messages.extend(plan_thanks(ledger, pipeline, today, segment_of, plan, now, debtors))
     return plan
 
@@ -123,7 +132,7 @@ def plan_thanks(
     since = today - timedelta(days=config.within_days)
     candidates = [
         invoice
-        for invoice in ledger.invoices.paid_between(name, since, today)
+        for invoice in ledger.invoices.paid_on_time_between(name, since, today)
         if invoice.paid_on is not None
         and invoice.paid_on <= invoice.due_date
         and segment_of.get(invoice.debtor_id, "new") in config.segment

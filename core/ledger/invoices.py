@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -300,13 +300,17 @@ class InvoiceStore:
         return debtor_from_row(row) if row else None
 
     def dunnable(
-        self, pipeline: str, positions: dict[str, tuple[str, date]] | None = None
+        self,
+        pipeline: str,
+        positions: dict[str, tuple[str, date]] | None = None,
+        skip: Callable[[str, date, str | None, date | None], bool] | None = None,
     ) -> Iterator[Invoice]:
         """Invoices still in the source, with money open, that are not credit notes, by debtor.
 
         With ``positions``, each yielded invoice's latest ladder step and its day (when it had
         one) are put there under its number before it is yielded: the ladder position, read in
-        the same pass."""
+        the same pass. ``skip(debtor_id, due_date, ladder_step, ladder_day)`` returning True
+        leaves a row out before any object is built (planning: "nothing due yet")."""
         # The same mapping as invoice_from_row, on positional rows of the needed columns only:
         # planning streams every open invoice through here, and attribute access on rows,
         # unused columns and a fresh object per repeated value (debtor, dates, currency,
@@ -364,6 +368,8 @@ class InvoiceStore:
             ) in connection.execute(query):
                 if debtor_id != debtor:
                     debtor = debtor_id
+                if skip is not None and skip(debtor, due_date, ladder_step, ladder_day):
+                    continue
                 if positions is not None and ladder_step is not None:
                     positions[number] = (ladder_step, ladder_day)
                 amount_total = from_cents(total_cents)
@@ -421,8 +427,9 @@ class InvoiceStore:
             for debtor_id, count, late_days, timely in connection.execute(query):
                 yield debtor_id, int(count), int(late_days or 0), int(timely or 0)
 
-    def paid_between(self, pipeline: str, since: date, until: date) -> list[Invoice]:
-        """Invoices settled from ``since`` through ``until`` (thank-you messages), by debtor."""
+    def paid_on_time_between(self, pipeline: str, since: date, until: date) -> list[Invoice]:
+        """Invoices settled by their due date, from ``since`` through ``until`` (thank-you
+        messages), by debtor."""
         query = (
             select(invoices)
             .where(
@@ -432,6 +439,7 @@ class InvoiceStore:
                 invoices.c.is_credit_note == 0,
                 invoices.c.amount_total_cents > 0,
                 invoices.c.amount_open_cents <= 0,
+                invoices.c.paid_on <= invoices.c.due_date,
             )
             .order_by(invoices.c.debtor_id, invoices.c.number)
         )

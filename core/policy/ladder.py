@@ -86,7 +86,7 @@ def _shifted(day: date, count: int, step: Step, calendar: BusinessCalendar | Non
 
 def step_dates(
     steps: Sequence[Step],
-    invoice: Invoice,
+    invoice: Invoice | date,
     where: Position,
     calendar: BusinessCalendar | None = None,
     shift: int = 0,
@@ -94,16 +94,17 @@ def step_dates(
     """The due day of every step from ``where.next_index`` on (earlier entries are ``None``).
 
     ``shift`` (days the ladder stood still) moves every one of them."""
+    due_date = invoice if isinstance(invoice, date) else invoice.due_date
     dates: list[date | None] = [None] * len(steps)
     previous = where.last_day
     for i in range(where.next_index, len(steps)):
         step = steps[i]
         if step.before_due is not None:
-            day = _shifted(invoice.due_date, -step.before_due, step, calendar)
+            day = _shifted(due_date, -step.before_due, step, calendar)
         elif step.after_due is not None:
-            day = _shifted(invoice.due_date, step.after_due, step, calendar)
+            day = _shifted(due_date, step.after_due, step, calendar)
         else:
-            base = previous if previous is not None else invoice.due_date
+            base = previous if previous is not None else due_date
             day = _shifted(base, step.after_previous or 0, step, calendar)
         dates[i] = day + timedelta(days=shift)
         previous = day

@@ -36,7 +36,7 @@ from dunning.core.models import (
     StepHistory,
 )
 from dunning.core.policy.conditions import DebtorFacts
-from dunning.core.policy.ladder import START, DateCache, Position, decide
+from dunning.core.policy.ladder import START, DateCache, Position, decide, step_dates
 from dunning.core.policy.pauses import PauseEffect, evaluate
 from dunning.core.policy.steps import Rules, Step
 
@@ -89,6 +89,67 @@ def window_block(debtor: Debtor, rules: Rules) -> str | None:
     )
 
 
+class NotDueYet:
+    """A cheap test, on a bare ledger row, for "this invoice's next step is not due yet": the
+    verdict of most invoices on most days, given before any object is built for them.
+
+    Only usable (``usable``) when no step tests the debtor's totals (``amount_of: debtor``,
+    open invoice counts): those need every open invoice of the debtor. Debtors with pauses are
+    never skipped. Shares the planner's date cache; counts what it skipped in ``count``.
+    """
+
+    def __init__(
+        self,
+        steps: Sequence[Step],
+        aliases: Mapping[str, int],
+        rules: Rules,
+        debtors: Mapping[str, Debtor],
+        pauses: Mapping[str, object],
+        today: date,
+        cache: DateCache,
+    ) -> None:
+        self.steps = steps
+        self.ranks = {step.name: i + 1 for i, step in enumerate(steps)} | dict(aliases)
+        self.rules = rules
+        self.debtors = debtors
+        self.pauses = pauses
+        self.today = today
+        self.cache = cache
+        self.count = 0
+        self.usable = not any(
+            s.conditions.amount_of == "debtor"
+            or s.conditions.min_open_invoices is not None
+            or s.conditions.max_open_invoices is not None
+            for s in steps
+        )
+
+    def __call__(self, debtor_id: str, due_date: date, step: str | None, day: date | None) -> bool:
+        if debtor_id in self.pauses:
+            return False
+        where = START
+        if step is not None:
+            following = self.ranks.get(step)
+            if following is None:
+                return False
+            where = Position(following, day, step)
+        if where.next_index >= len(self.steps):
+            return False
+        debtor = self.debtors.get(debtor_id)
+        if debtor is None:
+            return False
+        calendar = self.rules.calendar(debtor.country)
+        key = (due_date, where.next_index, where.last_day, 0, calendar)
+        dates = self.cache.get(key)
+        if dates is None:
+            dates = step_dates(self.steps, due_date, where, calendar)
+            self.cache[key] = dates
+        first = dates[where.next_index]
+        if first is not None and first > self.today:
+            self.count += 1
+            return True
+        return False
+
+
 def template_for(step: Step, debtor_id: str, segment: str, rules: Rules) -> str:
     """The step's template, or its variant chosen for the debtor (``debtors:``) or segment."""
     variant = rules.settings_of(debtor_id).variant or rules.variant_by_segment.get(segment)
@@ -113,6 +174,7 @@ def plan_due_actions(
     aliases: Mapping[str, int] | None = None,
     explain: bool = True,
     positions: Mapping[str, tuple[str, date]] | None = None,
+    cache: DateCache | None = None,
 ) -> Plan:
     """Plan today's messages for ``invoices`` given what the ledger remembers.
 
@@ -132,7 +194,7 @@ def plan_due_actions(
     if isinstance(invoices, Sequence):
         invoices = sorted(invoices, key=_debtor_of)
     plan = Plan()
-    cache: DateCache = {}
+    cache = cache if cache is not None else {}
     ranks = {step.name: i + 1 for i, step in enumerate(steps)} | dict(aliases or {})
     last_index = len(steps)
     blocks: dict[tuple[str | None, str | None, str], str | None] = {}
