@@ -279,6 +279,7 @@ def _invoice_row(
         "synced_at": now,
         "tags": "",
         "paid_on": paid_on,
+        "days_late": (paid_on - due).days if paid_on else None,
         "discount_percent": None,
         "discount_days": None,
         "ladder_step": None,

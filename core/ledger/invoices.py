@@ -84,6 +84,20 @@ def _upsert(
     connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), rows)
 
 
+def _days_late_update(excluded: Any) -> Any:
+    """``days_late`` follows ``paid_on`` (see :func:`_paid_on_update`): the incoming row carries
+    the days from the due date to its paid date, or to today when it has none."""
+    return case(
+        (invoices.c.paid_on.is_not(None), invoices.c.days_late),
+        (excluded.paid_on.is_not(None), excluded.days_late),
+        (
+            and_(excluded.amount_open_cents == 0, invoices.c.amount_open_cents > 0),
+            excluded.days_late,
+        ),
+        else_=None,
+    )
+
+
 def _paid_on_update(excluded: Any) -> Any:
     """Keep a known paid date; take the source's; else, when the invoice was open and is now
     settled, the sync's day (the best the ledger knows)."""
@@ -128,6 +142,7 @@ class InvoiceStore:
     ) -> None:
         """Store one batch of synced records in one transaction (upserts)."""
         now = _now()
+        today = date.today()
         debtor_rows: list[dict[str, object]] = [
             {
                 "pipeline": pipeline,
@@ -164,6 +179,7 @@ class InvoiceStore:
                 "synced_at": now,
                 "tags": tags_to_text(i.tags),
                 "paid_on": i.paid_on,
+                "days_late": ((i.paid_on or today) - i.due_date).days,
                 "discount_percent": str(i.discount_percent) if i.discount_percent else None,
                 "discount_days": i.discount_days,
             }
@@ -176,7 +192,7 @@ class InvoiceStore:
                 invoices,
                 invoice_rows,
                 ["pipeline", "number"],
-                {"paid_on": _paid_on_update},
+                {"paid_on": _paid_on_update, "days_late": _days_late_update},
             )
 
     def close_unseen(self, pipeline: str, sync_id: int, keep: set[str]) -> int:
@@ -407,25 +423,23 @@ class InvoiceStore:
         total (paying early counts 0), how many on or before the due date), summed by the
         database."""
         c = invoices.c
-        with self.engine.connect() as connection:
-            if connection.dialect.name == "sqlite":
-                days = func.julianday(c.paid_on) - func.julianday(c.due_date)
-            else:
-                days = c.paid_on - c.due_date
-            late = case((days > 0, days), else_=0)
-            on_time = case((c.paid_on <= c.due_date, 1), else_=0)
-            query = (
-                select(c.debtor_id, func.count(), func.sum(late), func.sum(on_time))
-                .where(
-                    c.pipeline == pipeline,
-                    c.paid_on.is_not(None),
-                    c.is_credit_note == 0,
-                    c.amount_open_cents <= 0,
-                )
-                .group_by(c.debtor_id)
+        late = case((c.days_late > 0, c.days_late), else_=0)
+        on_time = case((c.days_late <= 0, 1), else_=0)
+        query = (
+            select(c.debtor_id, func.count(), func.sum(late), func.sum(on_time))
+            .where(
+                c.pipeline == pipeline,
+                c.paid_on.is_not(None),
+                c.days_late.is_not(None),
+                c.is_credit_note == 0,
+                c.amount_open_cents <= 0,
             )
-            for debtor_id, count, late_days, timely in connection.execute(query):
-                yield debtor_id, int(count), int(late_days or 0), int(timely or 0)
+            .group_by(c.debtor_id)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        for debtor_id, count, late_days, timely in rows:
+            yield debtor_id, int(count), int(late_days or 0), int(timely or 0)
 
     def paid_on_time_between(self, pipeline: str, since: date, until: date) -> list[Invoice]:
         """Invoices settled by their due date, from ``since`` through ``until`` (thank-you

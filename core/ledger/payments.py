@@ -39,6 +39,14 @@ class PaymentStore:
                 )
                 .returning(payments.c.id)
             ).scalar_one()
+            due_date = connection.execute(
+                select(invoices.c.due_date).where(
+                    invoices.c.pipeline == pipeline,
+                    invoices.c.number == payment.invoice_number,
+                )
+            ).scalar_one_or_none()
+            days_late = (payment.paid_on - due_date).days if due_date is not None else None
+            settles = invoices.c.amount_open_cents - cents <= 0
             connection.execute(
                 update(invoices)
                 .where(
@@ -46,10 +54,8 @@ class PaymentStore:
                     invoices.c.number == payment.invoice_number,
                 )
                 .values(
-                    paid_on=case(
-                        (invoices.c.amount_open_cents - cents <= 0, literal(payment.paid_on)),
-                        else_=invoices.c.paid_on,
-                    ),
+                    paid_on=case((settles, literal(payment.paid_on)), else_=invoices.c.paid_on),
+                    days_late=case((settles, literal(days_late)), else_=invoices.c.days_late),
                     amount_open_cents=func.max(0, invoices.c.amount_open_cents - cents)
                     if connection.dialect.name == "sqlite"
                     else func.greatest(0, invoices.c.amount_open_cents - cents),

@@ -65,6 +65,7 @@ invoices = Table(
     Column("discount_days", Integer),
     Column("ladder_step", String(100)),
     Column("ladder_day", Date),
+    Column("days_late", Integer),
     Index("ix_invoices_debtor", "pipeline", "debtor_id"),
     Index("ix_invoices_paid_on", "pipeline", "paid_on"),
 )

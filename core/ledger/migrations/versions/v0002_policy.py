@@ -32,6 +32,7 @@ def upgrade() -> None:
         table.add_column(sa.Column("discount_days", sa.Integer))
         table.add_column(sa.Column("ladder_step", sa.String(100)))
         table.add_column(sa.Column("ladder_day", sa.Date))
+        table.add_column(sa.Column("days_late", sa.Integer))
     with op.batch_alter_table("messages") as table:
         table.add_column(sa.Column("kind", sa.String(20), nullable=False, server_default="step"))
     with op.batch_alter_table("message_items") as table:
@@ -42,6 +43,11 @@ def upgrade() -> None:
         "WHERE mi.pipeline = invoices.pipeline AND mi.invoice_number = invoices.number "
         "ORDER BY m.planned_for DESC, mi.id DESC LIMIT 1"
     )
+    if op.get_bind().dialect.name == "sqlite":
+        days = "CAST(julianday(paid_on) - julianday(due_date) AS INTEGER)"
+    else:
+        days = "(paid_on - due_date)"
+    op.execute(f"UPDATE invoices SET days_late = {days} WHERE paid_on IS NOT NULL")
     op.execute(
         "UPDATE debtors SET last_contact_day = (SELECT MAX(m.planned_for) FROM messages m "
         "WHERE m.pipeline = debtors.pipeline AND m.debtor_id = debtors.debtor_id)"
@@ -103,6 +109,7 @@ def downgrade() -> None:
         table.drop_column("kind")
     with op.batch_alter_table("invoices") as table:
         for column in (
+            "days_late",
             "ladder_day",
             "ladder_step",
             "discount_days",
