@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -40,7 +42,23 @@ by_option = click.option("--by", default=None, help="Who agreed or decided it (d
 confirm_option = click.option(
     "--no-confirm", is_flag=True, help="Record it without writing to the debtor."
 )
+F = TypeVar("F", bound=Callable[..., Any])
 day_type = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def recorded_command_options(function: F) -> F:
+    """The options every command that records a pause takes: --by, --no-confirm, --date,
+    --config and --pipeline, and one-line error reporting."""
+    for decorate in (
+        reports_errors,
+        pipeline_option,
+        config_option,
+        date_option,
+        confirm_option,
+        by_option,
+    ):
+        function = decorate(function)
+    return function
 
 
 def _report(outcome: Outcome, verb: str) -> None:
@@ -93,12 +111,7 @@ def _set(
 @debtor_option
 @click.option("--reason", required=True, help="Why (kept in the ledger).")
 @click.option("--until", type=day_type, default=None, help="Last paused day (default: open).")
-@by_option
-@confirm_option
-@date_option
-@config_option
-@pipeline_option
-@reports_errors
+@recorded_command_options
 def pause(
     invoice: str | None,
     debtor: str | None,
@@ -123,12 +136,7 @@ def pause(
 @click.option("--until", type=day_type, required=True, help="The day the debtor will pay by.")
 @click.option("--grace", type=click.IntRange(min=0), default=None, help="Extra days to wait.")
 @click.option("--note", default="promise to pay", help="What was said (kept in the ledger).")
-@by_option
-@confirm_option
-@date_option
-@config_option
-@pipeline_option
-@reports_errors
+@recorded_command_options
 def promise(
     invoice: str | None,
     debtor: str | None,
@@ -176,12 +184,7 @@ def parse_instalment(text: str) -> Instalment:
     "--grace", type=click.IntRange(min=0), default=None, help="Days an instalment may be late."
 )
 @click.option("--note", default="payment arrangement", help="Kept in the ledger.")
-@by_option
-@confirm_option
-@date_option
-@config_option
-@pipeline_option
-@reports_errors
+@recorded_command_options
 def arrangement(
     invoice: str | None,
     debtor: str | None,
@@ -206,12 +209,7 @@ def arrangement(
 @invoice_argument
 @debtor_option
 @click.option("--reason", required=True, help="What the debtor disputes.")
-@by_option
-@confirm_option
-@date_option
-@config_option
-@pipeline_option
-@reports_errors
+@recorded_command_options
 def dispute(
     invoice: str | None,
     debtor: str | None,
@@ -259,12 +257,7 @@ def _end(
 @click.command()
 @click.argument("pause_id", type=int)
 @click.option("--reason", default="lifted by hand", help="Why (kept in the ledger).")
-@by_option
-@confirm_option
-@date_option
-@config_option
-@pipeline_option
-@reports_errors
+@recorded_command_options
 def lift(
     pause_id: int,
     reason: str,
@@ -281,12 +274,7 @@ def lift(
 @click.command()
 @click.argument("pause_id", type=int)
 @click.option("--reason", required=True, help="How the dispute was resolved.")
-@by_option
-@confirm_option
-@date_option
-@config_option
-@pipeline_option
-@reports_errors
+@recorded_command_options
 def resolve(
     pause_id: int,
     reason: str,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -110,6 +110,43 @@ def _paid_on_update(excluded: Any) -> Any:
         ),
         else_=None,
     )
+
+
+KINDS = {kind.value: kind for kind in DebtorKind}
+
+
+class DebtorTable(Mapping[str, Debtor]):
+    """Debtor rows by id; a :class:`Debtor` is built (once) when looked up."""
+
+    def __init__(self, rows: dict[str, tuple[Any, ...]]) -> None:
+        self.rows = rows
+        self.built: dict[str, Debtor] = {}
+
+    def __getitem__(self, debtor_id: str) -> Debtor:
+        found = self.built.get(debtor_id)
+        if found is None:
+            row = self.rows[debtor_id]
+            found = Debtor(
+                row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                KINDS.get(row[7]) or DebtorKind(row[7]), tags_from_text(row[8]), row[9],
+                row[10],
+            )  # fmt: skip
+            self.built[debtor_id] = found
+        return found
+
+    def __contains__(self, debtor_id: object) -> bool:
+        return debtor_id in self.rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def country_of(self, debtor_id: str) -> str | None:
+        """The debtor's country without building the record; None when unknown."""
+        row = self.rows.get(debtor_id)
+        return row[9] if row else None
 
 
 class InvoiceStore:
@@ -240,9 +277,9 @@ class InvoiceStore:
                 ["pipeline"],
             )
 
-    def debtors(self, pipeline: str) -> dict[str, Debtor]:
-        # Positional rows and shared repeated values: a portfolio has hundreds of thousands of
-        # debtors, and attribute access on rows and a string object per row dominate otherwise.
+    def debtors(self, pipeline: str) -> DebtorTable:
+        """Every debtor of the pipeline, as a mapping that builds each :class:`Debtor` only when
+        it is looked up (planning looks at a few thousand of hundreds of thousands)."""
         c = debtors.c
         query = select(
             c.debtor_id,
@@ -257,37 +294,8 @@ class InvoiceStore:
             c.country,
             c.timezone,
         ).where(c.pipeline == pipeline)
-        kinds: dict[str, DebtorKind] = {kind.value: kind for kind in DebtorKind}
-        shared: dict[object, Any] = {}
-        found: dict[str, Debtor] = {}
         with self.engine.connect() as connection:
-            for (
-                debtor_id,
-                name,
-                email,
-                phone,
-                contact_name,
-                first_name,
-                language,
-                kind,
-                tags,
-                country,
-                timezone,
-            ) in connection.execute(query):
-                found[debtor_id] = Debtor(
-                    debtor_id=debtor_id,
-                    name=name,
-                    email=email,
-                    phone=phone,
-                    contact_name=contact_name,
-                    first_name=shared.setdefault(first_name, first_name),
-                    language=shared.setdefault(language, language),
-                    kind=kinds.get(kind) or DebtorKind(kind),
-                    tags=tags_from_text(tags),
-                    country=shared.setdefault(country, country),
-                    timezone=shared.setdefault(timezone, timezone),
-                )
-        return found
+            return DebtorTable({row[0]: tuple(row) for row in connection.execute(query)})
 
     def last_contact_days(self, pipeline: str) -> dict[str, date]:
         """Per debtor, the latest day a ladder step was planned for them (kept on the debtor by

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -68,6 +69,16 @@ invoices = Table(
     Column("days_late", Integer),
     Index("ix_invoices_debtor", "pipeline", "debtor_id"),
     Index("ix_invoices_paid_on", "pipeline", "paid_on"),
+    Index(
+        "ix_invoices_payment_figures",
+        "pipeline",
+        "debtor_id",
+        "days_late",
+        "is_credit_note",
+        "amount_open_cents",
+        sqlite_where=text("paid_on IS NOT NULL"),
+        postgresql_where=text("paid_on IS NOT NULL"),
+    ),
 )
 
 sync_cursors = Table(

@@ -20,7 +20,7 @@ per debtor:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import groupby
@@ -90,8 +90,9 @@ def window_block(debtor: Debtor, rules: Rules) -> str | None:
 
 
 class NotDueYet:
-    """A cheap test, on a bare ledger row, for "this invoice's next step is not due yet": the
-    verdict of most invoices on most days, given before any object is built for them.
+    """A cheap test, on a bare ledger row, for "this invoice's next step is not due yet" (or
+    its ladder is finished): the verdict of most invoices on most days, given before any object
+    is built for them.
 
     Only usable (``usable``) when no step tests the debtor's totals (``amount_of: debtor``,
     open invoice counts): those need every open invoice of the debtor. Debtors with pauses are
@@ -112,6 +113,9 @@ class NotDueYet:
         self.ranks = {step.name: i + 1 for i, step in enumerate(steps)} | dict(aliases)
         self.rules = rules
         self.debtors = debtors
+        self.country_of: Callable[[str], str | None] = getattr(
+            debtors, "country_of", lambda debtor_id: debtors[debtor_id].country
+        )
         self.pauses = pauses
         self.today = today
         self.cache = cache
@@ -133,11 +137,11 @@ class NotDueYet:
                 return False
             where = Position(following, day, step)
         if where.next_index >= len(self.steps):
+            self.count += 1  # the ladder is finished: nothing can go out
+            return True
+        if debtor_id not in self.debtors:
             return False
-        debtor = self.debtors.get(debtor_id)
-        if debtor is None:
-            return False
-        calendar = self.rules.calendar(debtor.country)
+        calendar = self.rules.calendar(self.country_of(debtor_id))
         key = (due_date, where.next_index, where.last_day, 0, calendar)
         dates = self.cache.get(key)
         if dates is None:

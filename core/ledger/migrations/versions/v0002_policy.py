@@ -57,6 +57,13 @@ def upgrade() -> None:
         f"ladder_day = ({latest.format(column='m.planned_for')})"
     )
     op.create_index("ix_invoices_paid_on", "invoices", ["pipeline", "paid_on"])
+    op.create_index(
+        "ix_invoices_payment_figures",
+        "invoices",
+        ["pipeline", "debtor_id", "days_late", "is_credit_note", "amount_open_cents"],
+        sqlite_where=sa.text("paid_on IS NOT NULL"),
+        postgresql_where=sa.text("paid_on IS NOT NULL"),
+    )
     op.create_index("ix_messages_day", "messages", ["planned_for", "pipeline"])
     op.create_table(
         "pauses",
@@ -99,6 +106,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_messages_day", "messages")
+    op.drop_index("ix_invoices_payment_figures", "invoices")
     op.drop_index("ix_invoices_paid_on", "invoices")
     op.drop_table("ladders")
     op.drop_table("instalments")
