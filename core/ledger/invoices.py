@@ -461,7 +461,7 @@ class InvoiceStore:
                 invoices.c.is_credit_note == 0,
                 invoices.c.amount_total_cents > 0,
                 invoices.c.amount_open_cents <= 0,
-                invoices.c.paid_on <= invoices.c.due_date,
+                invoices.c.days_late <= 0,  # NULL (vanished from the source) is not "paid"
             )
             .order_by(invoices.c.debtor_id, invoices.c.number)
         )
