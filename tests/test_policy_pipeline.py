@@ -241,18 +241,3 @@ def test_sample_project_runs_with_the_policy_defaults(tmp_path: Path) -> None:
     ), "business days only: nothing on a Saturday"
     plan = dunning(tmp_path, "plan", "--date", "2026-03-14", "--verbose")
     assert "is not a business day (Saturday)" in plan.stdout
-
-
-def test_an_invoice_gone_from_the_source_is_not_thanked_or_counted_as_paid(
-    tmp_path: Path,
-) -> None:
-    folder = project(tmp_path)
-    assert dunning(folder, "run", "--date", "2026-03-12", "--quiet").returncode == 0
-    csv = folder / "invoices.csv"
-    csv.write_text(
-        "\n".join(line for line in csv.read_text().splitlines() if "P-OPEN" not in line) + "\n"
-    )
-    assert dunning(folder, "run", "--date", "2026-03-13", "--quiet").returncode == 0
-    assert [m for m in mails(folder) if m["To"] == "piet@example.nl"] == []
-    rows = {r["debtor_id"]: r for r in json.loads(dunning(folder, "debtors", "--json").stdout)}
-    assert rows["P1"]["paid_invoices"] == 3
