@@ -32,6 +32,7 @@ from dunning.core.commands.common import (
     reports_errors,
     today_or,
 )
+from dunning.core.commands.law import law as law_commands
 from dunning.core.config import LoadedPipeline, default_config_path, load_config
 from dunning.core.config.yamlfile import ConfigPath, YamlDocument, dotted, read_yaml
 from dunning.core.dispatch import make_channel
@@ -297,7 +298,7 @@ def mark_paid_command(
         sys.exit(EXIT_PARTIAL)
 
 
-for command in (*pause_commands.COMMANDS, *policy_commands.COMMANDS):
+for command in (*pause_commands.COMMANDS, *policy_commands.COMMANDS, law_commands):
     main.add_command(command)
 
 
