@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,6 +21,9 @@ from dunning.core.models import (
     Receipt,
     ResumeNote,
 )
+
+if TYPE_CHECKING:  # the law pack reads the config, which imports this module
+    from dunning.core.law.claim import Claim
 
 
 class ChannelConfig(BaseModel):
@@ -75,6 +78,10 @@ class OutgoingMessage:
     """Broken promises or missed instalments since the last message: the message says so."""
     confirmation: Confirmation | None = None
     """Set on confirmation messages (``confirm-*`` templates): the agreement or pause confirmed."""
+    claim: Claim | None = None
+    """Set on ``legal:`` steps (final demand, 14-day letter): principal, interest, costs, total."""
+    legal: str | None = None
+    """The step's ``legal:`` kind, if any (``nl_14_day_letter``, ``final_demand``)."""
 
 
 class Connection(Protocol):

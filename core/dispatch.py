@@ -20,6 +20,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from dunning.core.calendar import calendar_for
 from dunning.core.channel import (
     Channel,
     ChannelContext,
@@ -29,9 +30,12 @@ from dunning.core.channel import (
 )
 from dunning.core.config import LoadedPipeline
 from dunning.core.errors import BadRecipient, SendError
+from dunning.core.law.claim import Claim, build_claim
+from dunning.core.law.deadline import fourteen_day_term
 from dunning.core.ledger import Ledger, OutboxMessage
+from dunning.core.ledger.letters import LetterProof
 from dunning.core.ledger.outbox import CONFIRMATION, STEP
-from dunning.core.models import Confirmation, ConfirmationEvent, Invoice, Receipt
+from dunning.core.models import Confirmation, ConfirmationEvent, Debtor, Invoice, Receipt
 from dunning.core.policy.build import policy_rules
 from dunning.core.policy.discount import early_discount
 from dunning.core.progress import Progress
@@ -80,6 +84,7 @@ class Dispatcher:
         self.retry_wait = retry_wait
         self.only_kind = only_kind
         self.rules = policy_rules(pipeline.config, now)
+        self.legal = {s.name: s.legal for s in pipeline.steps if s.legal}
 
     def run(self) -> None:
         pending = [
@@ -149,6 +154,38 @@ class Dispatcher:
         pause = self.ledger.pauses.get(self.pipeline.name, int(pause_id))
         return Confirmation(ConfirmationEvent(event), pause) if pause else None
 
+    def _claim(
+        self, message: OutboxMessage, debtor: Debtor, invoices: list[Invoice]
+    ) -> Claim | None:
+        if message.kind != STEP or message.step not in self.legal or not invoices:
+            return None
+        numbers = [i.number for i in invoices]
+        passed = self.ledger.letters.term_passed(
+            self.pipeline.name, debtor.debtor_id, numbers, self.today
+        )
+        return build_claim(invoices, debtor.kind, self.today, self.pipeline.config.law, passed)
+
+    def _keep_letter(self, message: OutboxMessage, channel: Channel, claim: Claim) -> None:
+        """Proof for the agency: sent, received (per channel kind), the term's last day."""
+        days = self.pipeline.config.law.receipt_days.get(channel.kind, 0)
+        calendar = calendar_for("NL")
+        received = calendar.add_business_days(self.today, days) if days else self.today
+        term = fourteen_day_term(received, calendar)
+        self.ledger.letters.record(
+            self.pipeline.name,
+            LetterProof(
+                message.id,
+                message.debtor_id,
+                tuple(line.invoice for line in claim.lines),
+                channel.context.name,
+                self.today,
+                received,
+                term.last_day,
+                claim.principal,
+                claim.costs + claim.vat,
+            ),
+        )
+
     def _send_one(self, channel: Channel, connection: Connection, message: OutboxMessage) -> None:
         invoices = self._current_invoices(message)
         if not invoices and message.kind == STEP:
@@ -192,6 +229,8 @@ class Dispatcher:
             else None,
             resume_notes=tuple(item.note for item in message.items if item.note is not None),
             confirmation=self._confirmation(message),
+            claim=self._claim(message, debtor, invoices),
+            legal=self.legal.get(message.step) if message.kind == STEP else None,
         )
         try:
             receipt = self._deliver(connection, outgoing)
@@ -207,6 +246,8 @@ class Dispatcher:
             self.summary.problems.append(f"uncertain: message {message.idempotency_key}: {error}")
             return
         self.ledger.outbox.mark_sent(message.id, receipt)
+        if outgoing.legal == "nl_14_day_letter" and outgoing.claim is not None:
+            self._keep_letter(message, channel, outgoing.claim)
         self.summary.sent += 1
         self.summary.sent_per_step[message.step] += 1
 

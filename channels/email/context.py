@@ -38,6 +38,8 @@ CONTEXT_VARIABLES = (
     "early_discount",
     "resume_notes",
     "confirmation",
+    "claim",
+    "legal",
 )
 """Every name a template may use (besides the filters ``money``, ``date``, ``percent`` and
 ``nl2br``)."""
@@ -165,4 +167,6 @@ def build_context(message: OutgoingMessage, language: str) -> dict[str, Any]:
         "early_discount": message.early_discount,
         "resume_notes": distinct_resume_notes(message.resume_notes),
         "confirmation": None if confirmation is None else ConfirmationDetails.of(confirmation),
+        "claim": message.claim,
+        "legal": message.legal,
     }

@@ -53,6 +53,7 @@ EXTRA_TEMPLATES = (
     "confirm-arrangement",
     "confirm-dispute",
     "confirm-pause",
+    "nl-14-day-letter",
 )
 """Further template sets shipped in every built-in language: the optional step before the due
 date, the humorous variants, the thank-you and the written confirmations (``confirm-<kind>``)."""

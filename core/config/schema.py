@@ -131,6 +131,9 @@ class StepConfig(Strict):
     min_open_amount: Decimal = Field(default=Decimal("0.01"), ge=0)
     when: ConditionsConfig = ConditionsConfig()
     variants: dict[str, str] = {}
+    legal: Literal["nl_14_day_letter", "final_demand"] | None = None
+    """``nl_14_day_letter``: the Dutch 14-day letter (consumers only, kept as proof);
+    ``final_demand``: the message shows the full claim (principal, interest, costs, total)."""
 
     @field_validator("variants")
     @classmethod
@@ -268,6 +271,19 @@ class ThankYouConfig(Strict):
         return value
 
 
+class LawConfig(Strict):
+    """How claims are computed for ``legal:`` steps (see docs/law.md)."""
+
+    country: Literal["nl", "be"] = "nl"
+    interest: bool = True
+    agreed_interest_percent: Decimal | None = Field(default=None, gt=0, lt=100)
+    agreed_business_costs: Decimal | None = Field(default=None, ge=0)
+    third_party_collects: bool = False
+    vat_deductible: bool = True
+    receipt_days: dict[str, int] = {"email": 0, "sms": 0, "whatsapp": 0, "letter": 2}
+    """Business days from sending to receipt, per channel kind (14-day letter)."""
+
+
 class PausesConfig(Strict):
     """Defaults of promises, arrangements and written confirmations."""
 
@@ -291,6 +307,7 @@ class PipelineConfig(Strict):
     debtors: dict[str, DebtorOverride] = {}
     thank_you: ThankYouConfig | None = None
     pauses: PausesConfig = PausesConfig()
+    law: LawConfig = LawConfig()
 
     @model_validator(mode="after")
     def _steps_are_consistent(self) -> PipelineConfig:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from dunning.core.ledger.engine import open_engine
 from dunning.core.ledger.invoices import InvoiceStore
 from dunning.core.ledger.ladders import LadderStore
+from dunning.core.ledger.letters import LetterStore
 from dunning.core.ledger.outbox import Outbox, OutboxMessage, item_key, message_key
 from dunning.core.ledger.pauses import PauseStore
 from dunning.core.ledger.payments import PaymentStore
@@ -28,6 +29,7 @@ class Ledger:
         self.runs = RunLog(engine)
         self.pauses = PauseStore(engine)
         self.ladders = LadderStore(engine)
+        self.letters = LetterStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Ledger:

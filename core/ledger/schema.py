@@ -212,3 +212,21 @@ ladders = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Index("ix_ladders_pipeline", "pipeline", "id"),
 )
+
+legal_letters = Table(
+    "legal_letters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pipeline", String(100), nullable=False),
+    Column("message_id", Integer, ForeignKey("messages.id"), nullable=False),
+    Column("debtor_id", String(200), nullable=False),
+    Column("invoice_numbers", Text, nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("sent_on", Date, nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("last_day", Date, nullable=False),
+    Column("principal_cents", BigInteger, nullable=False),
+    Column("costs_cents", BigInteger, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_legal_letters_debtor", "pipeline", "debtor_id"),
+)

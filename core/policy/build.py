@@ -20,6 +20,9 @@ def step_from_config(
     config: StepConfig, default_unit: str, channel_kinds: Mapping[str, str]
 ) -> Step:
     when = config.when
+    kinds = frozenset(when.debtor_kind)
+    if config.legal == "nl_14_day_letter" and not kinds:
+        kinds = frozenset({"consumer"})  # the 14-day letter is for consumers only
     return Step(
         name=config.name,
         channel=config.channel,
@@ -34,7 +37,7 @@ def step_from_config(
             min_open=when.min_open,
             max_open=when.max_open,
             amount_of=when.amount_of,
-            debtor_kinds=frozenset(when.debtor_kind),
+            debtor_kinds=kinds,
             languages=frozenset(when.language),
             tags=frozenset(when.tags),
             not_tags=frozenset(when.not_tags),
@@ -44,6 +47,7 @@ def step_from_config(
             max_open_invoices=when.max_open_invoices,
         ),
         variants=dict(config.variants),
+        legal=config.legal,
     )
 
 

@@ -51,6 +51,7 @@ class Step:
     channel_kind: str = ""
     conditions: Conditions = Conditions()
     variants: Mapping[str, str] = field(default_factory=dict)
+    legal: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
