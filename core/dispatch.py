@@ -10,7 +10,7 @@ killed between claim and record leaves ``sending`` behind, which the next run re
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from tenacity import (
@@ -31,7 +31,9 @@ from dunning.core.channel import (
 from dunning.core.config import LoadedPipeline
 from dunning.core.errors import BadRecipient, SendError
 from dunning.core.law.claim import Claim, build_claim
+from dunning.core.law.costs import BE_LIMITS
 from dunning.core.law.deadline import fourteen_day_term
+from dunning.core.law.tables import amounts
 from dunning.core.ledger import Ledger, OutboxMessage
 from dunning.core.ledger.letters import LetterProof
 from dunning.core.ledger.outbox import CONFIRMATION, STEP
@@ -160,9 +162,15 @@ class Dispatcher:
         if message.kind != STEP or message.step not in self.legal or not invoices:
             return None
         numbers = [i.number for i in invoices]
-        passed = self.ledger.letters.term_passed(
-            self.pipeline.name, debtor.debtor_id, numbers, self.today
-        )
+        if self.pipeline.config.law.country == "be":
+            # Book XIX WER: the first reminder is free and costs follow only after its term.
+            term = int(amounts(BE_LIMITS)["term_days"])
+            contacts = self.ledger.outbox.contacts_of(self.pipeline.name, debtor.debtor_id)
+            passed = any(c.planned_for <= self.today - timedelta(days=term) for c in contacts)
+        else:
+            passed = self.ledger.letters.term_passed(
+                self.pipeline.name, debtor.debtor_id, numbers, self.today
+            )
         return build_claim(invoices, debtor.kind, self.today, self.pipeline.config.law, passed)
 
     def _keep_letter(self, message: OutboxMessage, channel: Channel, claim: Claim) -> None:

@@ -12,10 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dunning.core.cli import main
+from dunning.core.config.schema import LawConfig
+from dunning.core.law.claim import build_claim
 from dunning.core.law.costs import be_consumer_damages, eu_flat_fee, nl_costs
 from dunning.core.law.deadline import fourteen_day_term
 from dunning.core.law.interest import anniversary, statutory_interest
 from dunning.core.law.tables import rates
+from dunning.core.models import DebtorKind, Invoice
 
 NL_CONSUMER = rates("nl_statutory_interest.csv", "consumer")
 NL_COMMERCIAL = rates("nl_statutory_interest.csv", "commercial")
@@ -177,3 +180,45 @@ def test_calculator_mistakes_are_one_line_errors() -> None:
     assert result.output.strip().splitlines() == [
         "error: no interest rate is known for 2009-01-02; the table starts on 2015-01-01"
     ]
+
+
+def _invoice(number: str, amount: str, due: date) -> Invoice:
+    return Invoice(number, "D", due - timedelta(days=30), due, Decimal(amount), Decimal(amount))
+
+
+def test_a_dutch_consumer_claim_leaves_costs_out_until_the_term_has_passed() -> None:
+    invoices = [_invoice("F1", "1000.00", date(2026, 1, 31))]
+    before = build_claim(invoices, DebtorKind.CONSUMER, date(2026, 3, 1), LawConfig(), False)
+    after = build_claim(invoices, DebtorKind.CONSUMER, date(2026, 3, 1), LawConfig(), True)
+    assert (before.costs, before.costs_now) == (Decimal("150.00"), False)
+    assert before.total == before.principal + before.interest
+    assert after.total == after.principal + after.interest + Decimal("150.00")
+    assert before.interest == after.interest > 0
+
+
+def test_business_costs_are_at_least_the_eu_fee_per_invoice() -> None:
+    small = [_invoice(f"F{n}", "10.00", date(2026, 1, 31)) for n in range(5)]
+    claim = build_claim(small, DebtorKind.BUSINESS, date(2026, 3, 1), LawConfig(), False)
+    assert claim.costs == Decimal("200.00")  # 5 x 40.00 beats the staffel floor of 40.00
+    assert claim.costs_now
+    agreed = LawConfig(agreed_business_costs=Decimal("500"))
+    assert build_claim(small, DebtorKind.BUSINESS, date(2026, 3, 1), agreed, False).costs == 500
+
+
+def test_vat_is_added_to_costs_only_for_a_third_party_the_creditor_cannot_deduct() -> None:
+    invoices = [_invoice("F1", "1000.00", date(2026, 1, 31))]
+    own = build_claim(invoices, DebtorKind.CONSUMER, date(2026, 3, 1), LawConfig(), True)
+    agency = LawConfig(third_party_collects=True, vat_deductible=False)
+    charged = build_claim(invoices, DebtorKind.CONSUMER, date(2026, 3, 1), agency, True)
+    assert own.vat == 0 and charged.vat == Decimal("31.50")
+
+
+def test_a_belgian_consumer_claim_has_damages_after_the_free_reminder_term() -> None:
+    invoices = [_invoice("F1", "1000.00", date(2026, 1, 31))]
+    be = LawConfig(country="be")
+    early = build_claim(invoices, DebtorKind.CONSUMER, date(2026, 3, 1), be, False)
+    assert (early.costs, early.costs_now, early.interest) == (
+        Decimal("90.00"),
+        False,
+        Decimal("0.00"),
+    )

@@ -68,8 +68,9 @@ def build_claim(
 ) -> Claim:
     """The claim on ``invoices`` (their open amounts) as of ``as_of``.
 
-    ``term_passed``: a 14-day letter's term has passed for these invoices (needed before a Dutch
-    consumer may be charged costs). Interest runs per invoice from the day after its due date."""
+    ``term_passed``: the term before costs has passed: for a Dutch consumer a 14-day letter's
+    term, for a Belgian consumer 14 days since the free first reminder. Interest runs per
+    invoice from the day after its due date."""
     consumer = kind is DebtorKind.CONSUMER
     schedule, basis = _schedule(config, consumer)
     lines = []
@@ -92,6 +93,7 @@ def build_claim(
         if consumer:
             result = be_consumer_damages(principal)
             costs, vat, costs_basis = result.amount, Decimal("0.00"), "damages (Book XIX WER)"
+            costs_now = term_passed
         else:
             costs, vat = eu_flat_fee(len(lines)), Decimal("0.00")
             costs_basis = "flat compensation per invoice (Directive 2011/7/EU)"
