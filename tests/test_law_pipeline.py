@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 from email.message import Message
 from pathlib import Path
 
@@ -88,6 +89,9 @@ def test_final_demand_charges_costs_only_after_the_term_and_on_what_is_left(
     assert "Principal: €600.00" in demand
     assert "Collection costs (buitengerechtelijke incassokosten (Besluit BIK)): €90.00" in demand
     assert "Interest (wettelijke rente (art. 6:119 BW))" in demand
+    assert re.search(r"from 2 March 2026 through 20 March 2026 at 4%\r?\n", demand)
+    claim_total = demand.split("Total: ")[1].split()[0]
+    assert f"Please pay the claim of {claim_total} within 14 days" in demand
 
 
 def test_business_final_demand_shows_commercial_interest_and_at_least_the_eu_fee(

@@ -335,6 +335,12 @@ class PipelineConfig(Strict):
                     f"variant_by_segment: unknown segment {segment!r}; "
                     f"segments: {', '.join(SEGMENT_NAMES)}"
                 )
+        letters = [s.name for s in self.steps if s.legal == "nl_14_day_letter"]
+        if letters and self.law.country != "nl":
+            raise ValueError(
+                f"step {letters[0]!r} is a Dutch 14-day letter but law.country is "
+                f"{self.law.country!r}; remove 'legal: nl_14_day_letter' or set law.country: nl"
+            )
         variants = {name for step in self.steps for name in step.variants}
         chosen = [("variant_by_segment", v) for v in self.variant_by_segment.values()]
         chosen += [

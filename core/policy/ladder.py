@@ -12,9 +12,9 @@ Rules:
   the steps it jumps over are named in the reason, not sent in a burst.
 * A step whose conditions do not hold is skipped; the ladder continues with the steps after it.
 * A pause (promise, arrangement, dispute, manual) stops the ladder while it holds. When it ends,
-  every later step moves by the days the ladder stood still, so the ladder resumes where it was
-  instead of jumping; after a broken promise or missed instalment the next step carries a
-  :class:`~dunning.core.models.ResumeNote`.
+  every later step moves by the days the ladder stood still and the first due step goes out (not
+  the latest), so the ladder resumes where it was instead of jumping; after a broken promise or
+  missed instalment the next step carries a :class:`~dunning.core.models.ResumeNote`.
 * Steps removed from ``pipelines.yaml`` are mapped through ``aliases`` (removed step name ->
   index of the next step that still exists), so their cases continue there.
 """
@@ -179,7 +179,9 @@ def decide(
 
     skipped: list[str] = []
     chosen = None
-    for i in reversed(due):
+    # After a missed run the latest due step goes out (catch-up); after a pause the ladder
+    # resumes at the next step instead, also when the calendar held that step back.
+    for i in due if shift else reversed(due):
         problem = _problem(steps[i], invoice, facts)
         if problem is None:
             chosen = i
