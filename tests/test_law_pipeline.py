@@ -92,6 +92,7 @@ def test_final_demand_charges_costs_only_after_the_term_and_on_what_is_left(
     assert re.search(r"from 2 March 2026 through 20 March 2026 at 4%\r?\n", demand)
     claim_total = demand.split("Total: ")[1].split()[0]
     assert f"Please pay the claim of {claim_total} within 14 days" in demand
+    assert f"Please transfer {claim_total} to Test B.V." in demand
 
 
 def test_business_final_demand_shows_commercial_interest_and_at_least_the_eu_fee(
