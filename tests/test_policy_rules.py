@@ -265,7 +265,7 @@ def test_minimum_gap_between_contacts_holds_across_channels() -> None:
     last_contact = {"D1": day - timedelta(days=2)}
     waiting = plan(steps, day, [invoice()], rules=rules, last_contact=last_contact)
     assert waiting.messages == []
-    assert "at least 3 day(s) between contacts" in waiting.skipped[0].reason
+    assert "at least 3 days between contacts" in waiting.skipped[0].reason
     due_on_two = [invoice("F1"), invoice("F2", due=DUE + timedelta(days=1))]
     one_channel = plan(
         [FRIENDLY, Step("sms", "sms", "t", after_previous=1, channel_kind="sms")],

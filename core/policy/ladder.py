@@ -111,6 +111,10 @@ def step_dates(
     return dates
 
 
+def days_text(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def _problem(step: Step, invoice: Invoice, facts: DebtorFacts | None) -> str | None:
     """Why ``step`` does not apply to ``invoice`` (``None``: it does)."""
     if facts is not None:
@@ -233,7 +237,7 @@ def decide(
         if skipped:
             reason += f" ({'; '.join(reversed(skipped))})"
         if shift:
-            reason += f" (ladder moved {shift} day(s) for a pause)"
+            reason += f" (ladder moved {days_text(shift)} for a pause)"
         if note is not None:
             reason += f" (resumes after a broken {note.kind.value})"
     return Decision(chosen, reason, note)

@@ -36,7 +36,14 @@ from dunning.core.models import (
     StepHistory,
 )
 from dunning.core.policy.conditions import DebtorFacts
-from dunning.core.policy.ladder import START, DateCache, Position, decide, step_dates
+from dunning.core.policy.ladder import (
+    START,
+    DateCache,
+    Position,
+    days_text,
+    decide,
+    step_dates,
+)
 from dunning.core.policy.pauses import PauseEffect, evaluate
 from dunning.core.policy.steps import Rules, Step
 
@@ -283,7 +290,7 @@ def plan_due_actions(
             last = last_contact.get(debtor_id) if gap and blocked is None else None
             if last is not None and (today - last).days < gap:
                 blocked = (
-                    f"waits: last contact on {last}, at least {gap} day(s) between contacts "
+                    f"waits: last contact on {last}, at least {days_text(gap)} between contacts "
                     f"(from {last + timedelta(days=gap)})"
                 )
             if blocked is not None:
