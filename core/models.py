@@ -156,19 +156,13 @@ class MessageState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-ACTIVE_STATES = frozenset(
-    {MessageState.PENDING, MessageState.SENDING, MessageState.SENT, MessageState.UNCERTAIN}
-)
-"""States of a message that count as "sent, or may have been" (``Outbox.last_contacts``).
-
-Planning is stricter about moving on: for the ladder's position and for the contact gap every
-planned step counts, whatever became of it. A step that failed for good (a bad address) is
-reported in its run and the ladder moves on; it is not retried day after day."""
-
-
 @dataclass(frozen=True, slots=True)
 class StepHistory:
-    """One step the ledger remembers for an invoice: which step, when, in what state."""
+    """One step the ledger remembers for an invoice: which step, when, in what state.
+
+    Every state counts for the ladder's position (and the contact gap): a step that failed for
+    good (a bad address) is reported in its run and the ladder moves on; it is not retried day
+    after day."""
 
     step: str
     planned_for: date

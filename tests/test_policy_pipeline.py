@@ -210,6 +210,7 @@ def test_confirmations_do_not_count_as_ladder_steps_or_block_a_reminder(tmp_path
     run_id, _ = ledger.runs.start("p", date(2026, 3, 5))
     debtor = Debtor("D1", "One", email="one@example.com")
     invoice = Invoice("F1", "D1", date(2026, 2, 1), date(2026, 3, 1), Decimal(9), Decimal(9))
+    ledger.invoices.save_batch("p", run_id, [debtor], [invoice], {})
     day = date(2026, 3, 5)
 
     def message(step: str, kind: str, suffix: str = "") -> PlannedMessage:
@@ -221,7 +222,7 @@ def test_confirmations_do_not_count_as_ladder_steps_or_block_a_reminder(tmp_path
     assert not ledger.outbox.add(run_id, message("friendly", "step"))
     assert [h.step for h in ledger.outbox.history("p")["F1"]] == ["friendly"]
     assert ledger.outbox.contacted("p", day) == {("D1", "email")}
-    assert ledger.outbox.last_contacts("p") == {"D1": day}
+    assert ledger.invoices.last_contact_days("p") == {"D1": day}
     states = {m.kind: m.state for m in ledger.outbox.pending("p")}
     assert states == {"confirmation": MessageState.PENDING, "step": MessageState.PENDING}
     ledger.close()

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 
 from dunning.core.ledger.schema import debtors, invoices, message_items, messages, receipts
 from dunning.core.models import (
-    ACTIVE_STATES,
     MessageState,
     PauseKind,
     PlannedMessage,
@@ -371,20 +370,6 @@ class Outbox:
                 Contact(r.debtor_id, r.step, r.channel, r.planned_for, MessageState(r.state))
                 for r in rows
             ]
-
-    def last_contacts(self, pipeline: str) -> dict[str, date]:
-        """Per debtor, the latest day a ladder step went out (or may have): the contact gap."""
-        query = (
-            select(messages.c.debtor_id, func.max(messages.c.planned_for))
-            .where(
-                messages.c.pipeline == pipeline,
-                messages.c.kind == STEP,
-                messages.c.state.in_([s.value for s in ACTIVE_STATES]),
-            )
-            .group_by(messages.c.debtor_id)
-        )
-        with self.engine.connect() as connection:
-            return {debtor: day for debtor, day in connection.execute(query)}
 
     def invoices_with(
         self, pipeline: str, kind: str, among: Collection[str] | None = None
