@@ -25,7 +25,7 @@ from dunning.core.planning import plan_thanks
 from dunning.core.policy import plan_due_actions
 from dunning.core.policy.build import policy_rules, policy_steps, step_aliases
 from dunning.core.policy.pauses import evaluate
-from dunning.core.segments import PaidInvoice, debtor_figures
+from dunning.core.segments import figures_from_totals
 
 
 @dataclass(slots=True)
@@ -49,15 +49,14 @@ class _Segments:
         name = pipeline.name
         self.rules = pipeline.config.segments
         self.overrides = {k: o.segment for k, o in pipeline.config.debtors.items() if o.segment}
-        self.paid = [PaidInvoice(d, due, on) for d, due, on in ledger.invoices.paid_history(name)]
+        self.paid = list(ledger.invoices.payment_totals(name))
         self.broken = Counter(ledger.pauses.broken_counts(name))
-        self.debtor_ids = ledger.invoices.debtor_ids(name)
         self.open_of = {i.number: i.amount_open for i in invoices}
         self.watched: list[Pause] = [p for p in ledger.pauses.active(name) if p.invoice_numbers]
         self.current = self._compute()
 
     def _compute(self) -> dict[str, str]:
-        figures = debtor_figures(self.paid, self.broken, self.rules, self.debtor_ids)
+        figures = figures_from_totals(self.paid, self.broken, self.rules)
         return {k: f.segment for k, f in figures.items()} | self.overrides
 
     def on(self, today: date) -> dict[str, str]:

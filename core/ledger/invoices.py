@@ -414,18 +414,6 @@ class InvoiceStore:
                     discount_days,
                 )
 
-    def paid_history(self, pipeline: str) -> Iterator[tuple[str, date, date]]:
-        """(debtor, due date, paid date) of every settled invoice whose paid date is known."""
-        query = select(invoices.c.debtor_id, invoices.c.due_date, invoices.c.paid_on).where(
-            invoices.c.pipeline == pipeline,
-            invoices.c.paid_on.is_not(None),
-            invoices.c.is_credit_note == 0,
-            invoices.c.amount_open_cents <= 0,
-        )
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        yield from ((debtor_id, due, paid_on) for debtor_id, due, paid_on in rows)
-
     def payment_totals(self, pipeline: str) -> Iterator[tuple[str, int, int, int]]:
         """Per debtor with settled invoices of known paid date: (debtor, how many, days late in
         total (paying early counts 0), how many on or before the due date), summed by the
