@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
 
 from dunning.core.calendar import BusinessCalendar
 from dunning.core.models import Invoice, ResumeNote, StepHistory
@@ -56,9 +55,10 @@ class Position:
 START = Position(0, None, None)
 
 
-@lru_cache(maxsize=64)
-def _index_of(names: tuple[str, ...]) -> dict[str, int]:
-    return {name: i for i, name in enumerate(names)}
+def step_ranks(steps: Sequence[Step], aliases: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Step name -> index of the step that comes after it; removed steps through ``aliases``
+    (see :func:`~dunning.core.policy.build.step_aliases`)."""
+    return {step.name: i + 1 for i, step in enumerate(steps)} | dict(aliases or {})
 
 
 def position(
@@ -66,16 +66,44 @@ def position(
     history: Sequence[StepHistory],
     aliases: Mapping[str, int] | None = None,
 ) -> Position:
+    """Where an invoice stands after the steps of ``history`` (the furthest one counts)."""
     if not history:
         return START
-    index_of = _index_of(tuple(step.name for step in steps))
+    ranks = step_ranks(steps, aliases)
     best = START
     for entry in history:
-        i = index_of.get(entry.step)
-        following = i + 1 if i is not None else (aliases or {}).get(entry.step)
+        following = ranks.get(entry.step)
         if following is not None and following >= best.next_index and following > 0:
             best = Position(following, entry.planned_for, entry.step)
     return best
+
+
+def position_after(latest: tuple[str, date] | None, ranks: Mapping[str, int]) -> Position | None:
+    """The position after an invoice's latest step as the ledger keeps it on the invoice:
+    ``START`` without one, ``None`` when that step is in no ladder ``ranks`` knows."""
+    if latest is None:
+        return START
+    following = ranks.get(latest[0])
+    return None if following is None else Position(following, latest[1], latest[0])
+
+
+def cached_step_dates(
+    steps: Sequence[Step],
+    due_date: date,
+    where: Position,
+    calendar: BusinessCalendar | None,
+    shift: int,
+    cache: DateCache | None,
+) -> list[date | None]:
+    """:func:`step_dates`, remembered in ``cache``: invoices due the same day at the same place
+    on the ladder share their dates (most of a portfolio)."""
+    key = (due_date, where.next_index, where.last_day, shift, calendar)
+    dates = cache.get(key) if cache is not None else None
+    if dates is None:
+        dates = step_dates(steps, due_date, where, calendar, shift)
+        if cache is not None:
+            cache[key] = dates
+    return dates
 
 
 def _shifted(day: date, count: int, step: Step, calendar: BusinessCalendar | None) -> date:
@@ -164,12 +192,7 @@ def decide(
         )
     since = where.last_day or invoice.issue_date
     shift = paused_days(effects, since) if effects else 0
-    key = (invoice.due_date, where.next_index, where.last_day, shift, calendar)
-    dates = cache.get(key) if cache is not None else None
-    if dates is None:
-        dates = step_dates(steps, invoice, where, calendar, shift)
-        if cache is not None:
-            cache[key] = dates
+    dates = cached_step_dates(steps, invoice.due_date, where, calendar, shift, cache)
     first = dates[where.next_index]
     if first is not None and first > today:
         if not explain:

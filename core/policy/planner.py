@@ -40,9 +40,11 @@ from dunning.core.policy.ladder import (
     START,
     DateCache,
     Position,
+    cached_step_dates,
     days_text,
     decide,
-    step_dates,
+    position_after,
+    step_ranks,
 )
 from dunning.core.policy.pauses import PauseEffect, evaluate
 from dunning.core.policy.steps import Rules, Step
@@ -117,7 +119,7 @@ class NotDueYet:
         cache: DateCache,
     ) -> None:
         self.steps = steps
-        self.ranks = {step.name: i + 1 for i, step in enumerate(steps)} | dict(aliases)
+        self.ranks = step_ranks(steps, aliases)
         self.rules = rules
         self.debtors = debtors
         self.country_of: Callable[[str], str | None] = getattr(
@@ -137,23 +139,17 @@ class NotDueYet:
     def __call__(self, debtor_id: str, due_date: date, step: str | None, day: date | None) -> bool:
         if debtor_id in self.pauses:
             return False
-        where = START
-        if step is not None:
-            following = self.ranks.get(step)
-            if following is None:
-                return False
-            where = Position(following, day, step)
+        latest = None if step is None or day is None else (step, day)
+        where = position_after(latest, self.ranks)
+        if where is None:
+            return False
         if where.next_index >= len(self.steps):
             self.count += 1  # the ladder is finished: nothing can go out
             return True
         if debtor_id not in self.debtors:
             return False
         calendar = self.rules.calendar(self.country_of(debtor_id))
-        key = (due_date, where.next_index, where.last_day, 0, calendar)
-        dates = self.cache.get(key)
-        if dates is None:
-            dates = step_dates(self.steps, due_date, where, calendar)
-            self.cache[key] = dates
+        dates = cached_step_dates(self.steps, due_date, where, calendar, 0, self.cache)
         first = dates[where.next_index]
         if first is not None and first > self.today:
             self.count += 1
@@ -206,7 +202,7 @@ def plan_due_actions(
         invoices = sorted(invoices, key=_debtor_of)
     plan = Plan()
     cache = cache if cache is not None else {}
-    ranks = {step.name: i + 1 for i, step in enumerate(steps)} | dict(aliases or {})
+    ranks = step_ranks(steps, aliases)
     last_index = len(steps)
     blocks: dict[tuple[str | None, str | None, str], str | None] = {}
     gap = rules.min_days_between_contacts
@@ -236,19 +232,14 @@ def plan_due_actions(
         for invoice in own:
             where = None
             if positions is not None:
-                found = positions.get(invoice.number)
-                where = START
-                if found is not None and (following := ranks.get(found[0])) is not None:
-                    where = Position(following, found[1], found[0])
+                where = position_after(positions.get(invoice.number), ranks) or START
                 if not explain and not paused and where.next_index < last_index:
                     # Fast path: the common "next step is not due yet", without a call.
-                    known = cache.get((invoice.due_date, where.next_index, where.last_day, 0,
-                                       calendar))  # fmt: skip
-                    if known is not None:
-                        first = known[where.next_index]
-                        if first is not None and first > today:
-                            plan.not_planned += 1
-                            continue
+                    dates = cached_step_dates(steps, invoice.due_date, where, calendar, 0, cache)
+                    first = dates[where.next_index]
+                    if first is not None and first > today:
+                        plan.not_planned += 1
+                        continue
             waiting.append((invoice, where))
         if not waiting:
             continue
