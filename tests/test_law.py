@@ -222,3 +222,11 @@ def test_a_belgian_consumer_claim_has_damages_after_the_free_reminder_term() -> 
         False,
         Decimal("0.00"),
     )
+
+
+def test_an_amount_that_is_not_one_is_a_one_line_error() -> None:
+    result = CliRunner().invoke(main, ["law", "costs", "12,3x"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: AMOUNT '12,3x' must be an amount above zero, like 1250.00"
+    ]

@@ -82,14 +82,20 @@ def progress_for(quiet: bool) -> Progress:
     return RichProgress(err) if err.is_terminal and not quiet else NoProgress()
 
 
+def amount_from(text: str) -> Decimal | None:
+    """``125.50`` or ``125,50`` as a Decimal; ``None`` when it is not a finite number."""
+    try:
+        amount = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
 def parse_amount(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Decimal | None:
     if value is None:
         return None
-    try:
-        amount = Decimal(value.replace(",", "."))
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
+    amount = amount_from(value)
+    if amount is None:
         raise click.BadParameter(f"{value!r} is not an amount; write it like 125.50")
     return amount
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from dunning.core.commands.common import parse_amount, reports_errors
+from dunning.core.commands.common import amount_from, reports_errors
 from dunning.core.errors import UsageError
 from dunning.core.law.costs import be_consumer_damages, eu_flat_fee, nl_costs
 from dunning.core.law.deadline import fourteen_day_term
@@ -37,9 +37,11 @@ def _emit(data: dict[str, Any], as_json: bool, lines: list[str]) -> None:
             click.echo(line)
 
 
-def _positive(amount: Decimal | None, what: str) -> Decimal:
+def _positive(text: str, what: str) -> Decimal:
+    """``text`` as an amount above zero, else a one-line :class:`UsageError`."""
+    amount = amount_from(text)
     if amount is None or amount <= 0:
-        raise UsageError(f"{what} must be an amount above zero, like 1250.00")
+        raise UsageError(f"{what} {text!r} must be an amount above zero, like 1250.00")
     return amount
 
 
@@ -49,16 +51,14 @@ def law() -> None:
 
 
 @law.command()
-@click.argument("amount", callback=parse_amount)
+@click.argument("amount")
 @country_option
 @click.option("--kind", type=click.Choice(["consumer", "business"]), default="consumer")
 @click.option("--vat", is_flag=True, help="A third party collects and the VAT is not deductible.")
 @click.option("--invoices", type=click.IntRange(min=1), default=1, help="Late invoices (EU fee).")
 @json_option
 @reports_errors
-def costs(
-    amount: Decimal | None, country: str, kind: str, vat: bool, invoices: int, as_json: bool
-) -> None:
+def costs(amount: str, country: str, kind: str, vat: bool, invoices: int, as_json: bool) -> None:
     """Extrajudicial collection costs on a principal of AMOUNT."""
     principal = _positive(amount, "AMOUNT")
     data: dict[str, Any] = {"country": country, "kind": kind, "principal": _money(principal)}
@@ -124,12 +124,10 @@ def interest(
     as_json: bool,
 ) -> None:
     """Statutory interest from the day after --due through --paid."""
-    principal = _positive(parse_amount(None, None, principal_text), "--principal")  # type: ignore[arg-type]
+    principal = _positive(principal_text, "--principal")
     start, end = due.date() + timedelta(days=1), paid.date()
     if fixed_rate is not None:
-        schedule: tuple[tuple[date, Decimal], ...] = (
-            (date.min, _positive(parse_amount(None, None, fixed_rate), "--rate")),  # type: ignore[arg-type]
-        )
+        schedule: tuple[tuple[date, Decimal], ...] = ((date.min, _positive(fixed_rate, "--rate")),)
     elif country == "be":
         if kind == "consumer":
             raise UsageError(
