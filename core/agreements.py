@@ -175,7 +175,7 @@ class Outcome:
     """Messages an earlier, crashed run left in ``sending``, now marked ``uncertain``."""
 
 
-def _confirm(
+def confirm_pause(
     config: LoadedConfig,
     ledger: Ledger,
     target: Target,
@@ -185,6 +185,10 @@ def _confirm(
     run_id: int,
     send: bool,
 ) -> tuple[str, bool]:
+    """Write to the debtor that ``pause`` was set or ended (through the outbox, at once).
+
+    Returns what happened in words, and whether it failed. The caller holds the pipeline's
+    run lock (``run_id``)."""
     pipeline = target.pipeline
     if not send:
         return "no confirmation sent (--no-confirm)", False
@@ -254,7 +258,7 @@ def record_pause(
     status = "failed"
     try:
         stored = ledger.pauses.add(name, pause)
-        text, failed = _confirm(
+        text, failed = confirm_pause(
             config, ledger, target, stored, ConfirmationEvent.SET, today, run_id, send_confirmation
         )
         status = "partial" if failed else "completed"
@@ -305,7 +309,7 @@ def end_pause(
             if status is PauseStatus.RESOLVED
             else ConfirmationEvent.LIFTED
         )
-        text, failed = _confirm(
+        text, failed = confirm_pause(
             config,
             ledger,
             target,

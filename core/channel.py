@@ -23,7 +23,10 @@ from dunning.core.models import (
 )
 
 if TYPE_CHECKING:  # the law pack reads the config, which imports this module
+    from dunning.core.config.schema import PipelineConfig
+    from dunning.core.handoff.dossier import AgencyUpdate, Dossier
     from dunning.core.law.claim import Claim
+    from dunning.core.ledger import Ledger
 
 
 class ChannelConfig(BaseModel):
@@ -42,6 +45,10 @@ class ChannelContext:
     config_dir: Path
     """Folder of ``pipelines.yaml``: relative paths in the channel's config are relative to it."""
     creditor: Creditor
+    ledger: Ledger | None = None
+    """The pipeline's ledger, for channels whose records live there (call tasks)."""
+    pipeline_config: PipelineConfig | None = None
+    """The pipeline's engine settings (``calls:``, ``law:``), for channels that follow them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +89,12 @@ class OutgoingMessage:
     """Set on ``legal:`` steps (final demand, 14-day letter): principal, interest, costs, total."""
     legal: str | None = None
     """The step's ``legal:`` kind, if any (``nl_14_day_letter``, ``final_demand``)."""
+    dossier: Dossier | None = None
+    """Set on handoff steps of channels with ``hands_over``: the debtor's complete file."""
+    agency_update: AgencyUpdate | None = None
+    """Set on ``agency-update`` messages: a handed-over invoice was paid to the creditor."""
+    message_id: int = 0
+    """The outbox row of this message (channels keeping records in the ledger key on it)."""
 
 
 class Connection(Protocol):
@@ -106,6 +119,13 @@ class Channel(ABC):
 
     kind: ClassVar[str]
     Config: ClassVar[type[ChannelConfig]] = ChannelConfig
+    hands_over: ClassVar[bool] = False
+    """True for a collection-agency channel: its step hands the invoices over. The engine then
+    builds a dossier for each message, never contacts the debtor about those invoices again,
+    and later sends ``agency-update`` messages through it when they are paid."""
+    contacts_debtor: ClassVar[bool] = True
+    """False for channels that do not reach the debtor when they "send" (a call task for a
+    credit controller): the send window does not apply to them."""
 
     def __init__(self, config: ChannelConfig, context: ChannelContext) -> None:
         self.config = config

@@ -16,6 +16,7 @@ import click
 from dunning.core import report
 from dunning.core.agreements import check_money, confirm_channel
 from dunning.core.channel import Channel
+from dunning.core.commands import calls as call_commands
 from dunning.core.commands import pauses as pause_commands
 from dunning.core.commands import policy as policy_commands
 from dunning.core.commands.common import (
@@ -298,7 +299,12 @@ def mark_paid_command(
         sys.exit(EXIT_PARTIAL)
 
 
-for command in (*pause_commands.COMMANDS, *policy_commands.COMMANDS, law_commands):
+for command in (
+    *pause_commands.COMMANDS,
+    *policy_commands.COMMANDS,
+    law_commands,
+    *call_commands.COMMANDS,
+):
     main.add_command(command)
 
 

@@ -10,7 +10,9 @@ killed between claim and record leaves ``sending`` behind, which the next run re
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from tenacity import (
@@ -21,6 +23,7 @@ from tenacity import (
 )
 
 from dunning.core.calendar import calendar_for
+from dunning.core.calls.queue import cancel_calls_about
 from dunning.core.channel import (
     Channel,
     ChannelContext,
@@ -30,17 +33,20 @@ from dunning.core.channel import (
 )
 from dunning.core.config import LoadedPipeline
 from dunning.core.errors import BadRecipient, SendError
+from dunning.core.handoff.build import build_dossier
+from dunning.core.handoff.dossier import AgencyUpdate, Dossier
 from dunning.core.law.claim import Claim, build_claim
 from dunning.core.law.costs import BE_LIMITS
 from dunning.core.law.deadline import fourteen_day_term
 from dunning.core.law.tables import amounts
 from dunning.core.ledger import Ledger, OutboxMessage
 from dunning.core.ledger.letters import LetterProof
-from dunning.core.ledger.outbox import CONFIRMATION, STEP
+from dunning.core.ledger.outbox import AGENCY_UPDATE, CONFIRMATION, STEP
 from dunning.core.models import Confirmation, ConfirmationEvent, Debtor, Invoice, Receipt
 from dunning.core.policy.build import policy_rules
 from dunning.core.policy.discount import early_discount
 from dunning.core.progress import Progress
+from dunning.core.source import Source
 from dunning.core.summary import RunSummary
 
 MAX_ATTEMPTS = 5
@@ -48,11 +54,18 @@ MAX_ATTEMPTS = 5
 TRIES_PER_RUN = 3
 
 
-def make_channel(pipeline: LoadedPipeline, name: str, config_dir: Path) -> Channel:
+def make_channel(
+    pipeline: LoadedPipeline, name: str, config_dir: Path, ledger: Ledger | None = None
+) -> Channel:
     """Instantiate the channel called ``name`` in ``pipeline``."""
     loaded = pipeline.channels[name]
     context = ChannelContext(
-        pipeline=pipeline.name, name=name, config_dir=config_dir, creditor=pipeline.creditor
+        pipeline=pipeline.name,
+        name=name,
+        config_dir=config_dir,
+        creditor=pipeline.creditor,
+        ledger=ledger,
+        pipeline_config=pipeline.config,
     )
     return loaded.cls(loaded.config, context)
 
@@ -75,7 +88,9 @@ class Dispatcher:
         *,
         only_kind: str | None = None,
         now: datetime | None = None,
+        source: Source | None = None,
     ) -> None:
+        self.source = source
         self.config_dir = config_dir
         self.pipeline = pipeline
         self.ledger = ledger
@@ -107,7 +122,8 @@ class Dispatcher:
                     self.summary.cancelled += 1
                 self.progress.advance(len(messages))
                 continue
-            self._send_batch(make_channel(self.pipeline, name, self.config_dir), messages)
+            channel = make_channel(self.pipeline, name, self.config_dir, self.ledger)
+            self._send_batch(channel, messages)
         self.progress.end()
 
     def _send_batch(self, channel: Channel, messages: list[OutboxMessage]) -> None:
@@ -123,17 +139,29 @@ class Dispatcher:
             waiting = [m for m in left if m.channel == channel.context.name]
             self.summary.retry_later += len(waiting)
 
-    def _current_invoices(self, message: OutboxMessage) -> list[Invoice]:
-        current = self.ledger.invoices.get(
-            self.pipeline.name, [item.invoice_number for item in message.items]
+    def _current_invoices(self, message: OutboxMessage, channel: Channel) -> list[Invoice]:
+        numbers = [item.invoice_number for item in message.items]
+        current = self.ledger.invoices.get(self.pipeline.name, numbers)
+        if message.kind == AGENCY_UPDATE:  # an invoice gone from the source counts as paid
+            return [
+                current[n][0] if current[n][1] else replace(current[n][0], amount_open=Decimal(0))
+                for n in numbers
+                if n in current
+            ]
+        # Handed-over invoices are the agency's: no message about them but the handoff itself.
+        agency = (
+            {}
+            if channel.hands_over and message.kind == STEP
+            else self.ledger.invoices.handed_over_among(self.pipeline.name, numbers)
         )
+        handed = [item.id for item in message.items if item.invoice_number in agency]
+        self.ledger.outbox.cancel_items(handed, "handed over to a collection agency")
+        items = [item for item in message.items if item.invoice_number not in agency]
         if message.kind != STEP:
             # Thank-you notes are about paid invoices; confirmations about the agreement.
-            return [
-                current[i.invoice_number][0] for i in message.items if i.invoice_number in current
-            ]
+            return [current[i.invoice_number][0] for i in items if i.invoice_number in current]
         still_open, closed = [], []
-        for item in message.items:
+        for item in items:
             found = current.get(item.invoice_number)
             if found and found[1] and found[0].is_dunnable:
                 still_open.append(found[0])
@@ -142,9 +170,11 @@ class Dispatcher:
         self.ledger.outbox.cancel_items(closed, "paid or no longer open before sending")
         return still_open
 
-    def _outside_window(self, message: OutboxMessage, timezone: str | None) -> bool:
+    def _outside_window(
+        self, message: OutboxMessage, channel: Channel, timezone: str | None
+    ) -> bool:
         window, now = self.rules.send_window, self.rules.now
-        if message.kind != STEP or window is None or now is None:
+        if message.kind != STEP or not channel.contacts_debtor or window is None or now is None:
             return False
         return not window.contains(now, timezone or self.rules.timezone)
 
@@ -161,6 +191,10 @@ class Dispatcher:
     ) -> Claim | None:
         if message.kind != STEP or message.step not in self.legal or not invoices:
             return None
+        return self._claim_on(debtor, invoices)
+
+    def _claim_on(self, debtor: Debtor, invoices: list[Invoice]) -> Claim:
+        """The claim on ``invoices`` today: costs only once the legal term has passed."""
         numbers = [i.number for i in invoices]
         if self.pipeline.config.law.country == "be":
             # Book XIX WER: the first reminder is free and costs follow only after its term.
@@ -194,17 +228,79 @@ class Dispatcher:
             ),
         )
 
+    def _dossier(
+        self, message: OutboxMessage, channel: Channel, debtor: Debtor, invoices: list[Invoice]
+    ) -> Dossier | None:
+        if not channel.hands_over or message.kind != STEP:
+            return None
+        problems: list[str] = []
+        dossier = build_dossier(
+            self.ledger,
+            self.pipeline,
+            debtor,
+            tuple(invoices),
+            self._claim_on(debtor, invoices),
+            self.today,
+            message.idempotency_key,
+            self.source,
+            problems,
+        )
+        self.summary.problems.extend(problems)
+        return dossier
+
+    def _agency_update(
+        self, message: OutboxMessage, debtor: Debtor, invoices: list[Invoice]
+    ) -> AgencyUpdate | None:
+        if message.kind != AGENCY_UPDATE or not invoices:
+            return None
+        invoice = invoices[0]
+        handoff = self.ledger.handoffs.of_invoices(self.pipeline.name, [invoice.number])
+        found = handoff.get(invoice.number)
+        return AgencyUpdate(
+            reference=message.idempotency_key,
+            handoff_reference=found.reference if found else "",
+            pipeline=self.pipeline.name,
+            debtor=debtor,
+            invoice=invoice,
+            open_before=found.open_at_handoff.get(invoice.number, invoice.amount_total)
+            if found
+            else invoice.amount_total,
+            paid_on=invoice.paid_on,
+            event="paid" if invoice.amount_open <= 0 else "partly-paid",
+        )
+
+    def _handed_over(
+        self, message: OutboxMessage, channel: Channel, outgoing: OutgoingMessage, receipt: Receipt
+    ) -> None:
+        """Record the delivered dossier, and cancel the calls about what the agency now has."""
+        if outgoing.dossier is None:
+            return
+        self.ledger.handoffs.record(
+            self.pipeline.name,
+            debtor_id=message.debtor_id,
+            message_id=message.id,
+            reference=message.idempotency_key,
+            channel=channel.context.name,
+            open_amounts={i.number: i.amount_open for i in outgoing.invoices},
+            handed_on=self.today,
+            receipt=receipt.provider_message_id,
+        )
+        self.summary.handed_over += 1
+        cancel_calls_about(self.ledger, self.pipeline.name, message.debtor_id)
+
     def _send_one(self, channel: Channel, connection: Connection, message: OutboxMessage) -> None:
-        invoices = self._current_invoices(message)
-        if not invoices and message.kind == STEP:
-            self.ledger.outbox.cancel(message.id, "every invoice was paid or closed before sending")
+        invoices = self._current_invoices(message, channel)
+        if not invoices and (message.kind in (STEP, AGENCY_UPDATE) or message.items):
+            self.ledger.outbox.cancel(
+                message.id, "every invoice was paid, closed or handed over before sending"
+            )
             self.summary.cancelled += 1
             return
         debtor = self.ledger.invoices.debtor(self.pipeline.name, message.debtor_id)
         if debtor is None:
             self._fail(message, f"debtor {message.debtor_id} is not in the ledger", retry=False)
             return
-        if self._outside_window(message, debtor.timezone):
+        if self._outside_window(message, channel, debtor.timezone):
             self.summary.waiting += 1
             return
         try:
@@ -239,6 +335,9 @@ class Dispatcher:
             confirmation=self._confirmation(message),
             claim=self._claim(message, debtor, invoices),
             legal=self.legal.get(message.step) if message.kind == STEP else None,
+            dossier=self._dossier(message, channel, debtor, invoices),
+            agency_update=self._agency_update(message, debtor, invoices),
+            message_id=message.id,
         )
         try:
             receipt = self._deliver(connection, outgoing)
@@ -254,6 +353,7 @@ class Dispatcher:
             self.summary.problems.append(f"uncertain: message {message.idempotency_key}: {error}")
             return
         self.ledger.outbox.mark_sent(message.id, receipt)
+        self._handed_over(message, channel, outgoing, receipt)
         if outgoing.legal == "nl_14_day_letter" and outgoing.claim is not None:
             self._keep_letter(message, channel, outgoing.claim)
         self.summary.sent += 1

@@ -29,6 +29,17 @@ class DebtorKind(enum.StrEnum):
     CONSUMER = "consumer"
 
 
+@dataclass(frozen=True, slots=True)
+class ContactPerson:
+    """Someone at the debtor to speak to, besides the main contact: ``role`` ``management``
+    is whom a credit controller escalates to when the payer keeps being absent."""
+
+    name: str
+    role: str = "contact"
+    phone: str | None = None
+    email: str | None = None
+
+
 @dataclass(slots=True, eq=True)
 class Debtor:
     """A customer who owes money, as the source knows them.
@@ -53,6 +64,11 @@ class Debtor:
     """ISO 3166 two-letter code; chooses the holiday calendar (default: the pipeline's)."""
     timezone: str | None = None
     """IANA zone (``Europe/Brussels``) for the send window (default: the pipeline's)."""
+    contacts: tuple[ContactPerson, ...] = ()
+    """Further people to call (a manager, the accounts-payable desk), as the source has them."""
+
+    def contact_with_role(self, role: str) -> ContactPerson | None:
+        return next((c for c in self.contacts if c.role == role), None)
 
 
 @dataclass(slots=True, eq=True)
@@ -200,6 +216,9 @@ class PlannedMessage:
     ladder's memory and count for the once-per-channel-per-day rule."""
     key_suffix: str = ""
     """Appended to the idempotency key of messages that are not steps (``confirm-7-set``)."""
+    hands_over: bool = False
+    """The channel hands the invoices to a collection agency: from this message on, the
+    pipeline never contacts the debtor about them again."""
 
     @property
     def total_open(self) -> Decimal:

@@ -10,6 +10,7 @@ import gc
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from dunning.core.config import LoadedPipeline
@@ -105,6 +106,11 @@ def plan_pipeline(
             cache=cache,
         )
         plan.not_planned += not_due.count
+        agency = {n for n, c in pipeline.channels.items() if c.cls.hands_over}
+        if agency:
+            plan.messages[:] = [
+                replace(m, hands_over=True) if m.channel in agency else m for m in plan.messages
+            ]
         plan.messages.extend(plan_thanks(ledger, pipeline, today, segment_of, plan, now, debtors))
     return plan
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from dunning.core.agreements import review_pauses
+from dunning.core.calls.queue import cancel_calls_about
 from dunning.core.config import LoadedConfig, LoadedPipeline
 from dunning.core.dispatch import Dispatcher
+from dunning.core.handoff.notify import plan_agency_updates
 from dunning.core.ledger import Ledger
 from dunning.core.planning import plan_pipeline
 from dunning.core.policy.build import ladder_snapshot
@@ -19,7 +21,7 @@ from dunning.core.progress import NoProgress, Progress
 from dunning.core.source import Source, SourceContext
 from dunning.core.summary import RunSummary
 from dunning.core.sync import sync_source
-from dunning.core.writeback import write_back_payments
+from dunning.core.writeback import mirror_call_tasks, write_back_payments
 
 
 def make_source(config: LoadedConfig, pipeline: LoadedPipeline) -> Source:
@@ -56,6 +58,7 @@ def run_pipeline(
         for change in review_pauses(ledger, pipeline.name, today):
             summary.pauses_ended += 1
             summary.notes.append(change)
+        summary.calls_cancelled = cancel_calls_about(ledger, pipeline.name)
         ledger.ladders.record(pipeline.name, ladder_snapshot(pipeline))
         plan = plan_pipeline(ledger, pipeline, today, now=now, explain=False)
         summary.not_due = plan.not_planned
@@ -64,6 +67,9 @@ def run_pipeline(
                 summary.planned += 1
             else:
                 summary.already_planned += 1
+        for notice in plan_agency_updates(ledger, pipeline, today):
+            if ledger.outbox.add(run_id, notice):
+                summary.agency_updates += 1
         Dispatcher(
             pipeline,
             ledger,
@@ -74,8 +80,11 @@ def run_pipeline(
             config.directory,
             retry_wait,
             now=now,
+            source=source,
         ).run()
         write_back_payments(source, ledger, pipeline.name, summary)
+        if pipeline.config.calls.mirror_to_source:
+            mirror_call_tasks(source, ledger, pipeline.name, summary)
         status = "completed" if summary.exit_code == 0 else "partial"
     finally:
         summary.uncertain_found += ledger.outbox.mark_uncertain([run_id])

@@ -7,12 +7,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from dunning.core.errors import PluginError
 from dunning.core.models import Debtor, Invoice, Payment, RowProblem, SyncCursor
+
+if TYPE_CHECKING:
+    from dunning.core.calls.model import CallTask
+    from dunning.core.handoff.dossier import InvoiceDocument
 
 SyncRecord = Debtor | Invoice | RowProblem | SyncCursor
 
@@ -26,6 +30,10 @@ class Capability(enum.StrEnum):
     """``attach_note`` records an action on the platform's invoice."""
     FULL_SNAPSHOT = "full_snapshot"
     """Every sync returns *all* open invoices; an invoice missing from a sync is settled."""
+    TASKS = "tasks"
+    """``create_task`` mirrors a call task into the platform's own task list."""
+    INVOICE_DOCUMENTS = "invoice_documents"
+    """``invoice_document`` returns the invoice's PDF (for the agency dossier)."""
 
 
 class SourceConfig(BaseModel):
@@ -83,3 +91,17 @@ class Source(ABC):
     def attach_note(self, invoice: Invoice, note: str) -> None:
         """Record ``note`` (an action taken) on the platform's invoice. Optional capability."""
         raise PluginError(f"source type {self.kind!r} cannot attach notes")
+
+    def create_task(self, task: CallTask) -> str:
+        """Create ``task`` in the platform's task list; return the platform's id for it.
+
+        Optional capability (:attr:`Capability.TASKS`). Called once per task; a task that fails
+        (:class:`~dunning.core.errors.SourceError`) is tried again on the next run."""
+        raise PluginError(f"source type {self.kind!r} cannot create tasks")
+
+    def invoice_document(self, invoice: Invoice) -> InvoiceDocument | None:
+        """The invoice's PDF as the platform keeps it, or ``None`` when it has none.
+
+        Optional capability (:attr:`Capability.INVOICE_DOCUMENTS`); used for the agency
+        dossier. Raises :class:`~dunning.core.errors.SourceError` when it cannot be read."""
+        return None

@@ -32,6 +32,13 @@ class RunSummary:
     waiting: int = 0
     """Messages left pending because the recipient's send window is closed now."""
     pauses_ended: int = 0
+    handed_over: int = 0
+    """Dossiers delivered to a collection agency."""
+    agency_updates: int = 0
+    """Notices planned for an agency about handed-over invoices paid to the creditor."""
+    calls_cancelled: int = 0
+    """Open call tasks cancelled: everything they were about was paid or handed over."""
+    tasks_mirrored: int = 0
     sent_per_step: Counter[str] = field(default_factory=Counter)
     failed_per_step: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""Write-back: tell the source what the pipeline learned (payments, for now)."""
+"""Write-back: tell the source what the pipeline learned (payments) and mirror call tasks."""
 
 from __future__ import annotations
 
@@ -37,3 +37,26 @@ def write_back_payments(
         summary.writeback_failed += len(errors)
         summary.problems.extend(errors)
     return written, errors
+
+
+def mirror_call_tasks(
+    source: Source, ledger: Ledger, pipeline: str, summary: RunSummary | None = None
+) -> tuple[int, list[str]]:
+    """Create each open call task in the source's own task list (sources with
+    :attr:`Capability.TASKS`). A failure is recorded on the task and retried next run."""
+    if Capability.TASKS not in source.capabilities:
+        return 0, []
+    mirrored, errors = 0, []
+    for task in ledger.calls.unmirrored(pipeline):
+        try:
+            ref = source.create_task(task)
+        except DunningError as error:
+            ledger.calls.mark_mirror_failed(pipeline, task.id, str(error))
+            errors.append(f"call task #{task.id} not created in the source: {error}")
+            continue
+        ledger.calls.mark_mirrored(pipeline, task.id, ref)
+        mirrored += 1
+    if summary is not None:
+        summary.tasks_mirrored += mirrored
+        summary.problems.extend(errors)
+    return mirrored, errors

@@ -63,9 +63,13 @@ def test_open_creates_schema_in_wal_mode_and_is_idempotent(tmp_path: Path):
         "pauses",
         "instalments",
         "ladders",
+        "legal_letters",
+        "call_tasks",
+        "handoffs",
+        "agency_reports",
     } <= tables
     assert mode == "wal"
-    assert revision == [("0003",)]
+    assert revision == [("0004",)]
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path):

@@ -293,6 +293,61 @@ class PausesConfig(Strict):
     confirm_channel: str | None = None
 
 
+class RetryRule(Strict):
+    """How often a call that did not reach anyone is tried again, and after how long."""
+
+    after_business_days: int = Field(default=1, ge=0)
+    max_attempts: int = Field(default=3, ge=1)
+    """Calls in all, the first included; when they are used up the task is flagged."""
+
+
+class CallRetryConfig(Strict):
+    no_answer: RetryRule = RetryRule(after_business_days=1, max_attempts=3)
+    wrong_number: RetryRule = RetryRule(after_business_days=1, max_attempts=1)
+
+
+class CallsConfig(Strict):
+    """Call tasks: office hours, who calls, follow-ups and retries (see docs/calls.md)."""
+
+    office_hours: str = "09:00-17:00"
+    assign_to: str | None = None
+    """The credit controller every call task is assigned to (default: nobody in particular)."""
+    assign_by_segment: dict[str, str] = {}
+    """Segment -> controller, before ``assign_to`` (``risky: senior``)."""
+    in_post_days: int = Field(default=3, ge=1)
+    """Business days after "the payment is in the post" before calling again."""
+    escalate_absent_after: int = Field(default=2, ge=1)
+    """After this many "contact absent" outcomes, the next call goes to management."""
+    retry: CallRetryConfig = CallRetryConfig()
+    mirror_to_source: bool = True
+    """Create each call task in the source platform too, where the source can."""
+    talking_points: dict[str, list[str]] = {}
+    """Step name -> extra talking points for that step's calls."""
+
+    @field_validator("office_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        SendWindow.parse(value)
+        return value
+
+    @field_validator("assign_by_segment")
+    @classmethod
+    def _segments(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if name not in SEGMENT_NAMES:
+                raise ValueError(f"unknown segment {name!r}; segments: {', '.join(SEGMENT_NAMES)}")
+        return value
+
+
+class DeskConfig(Strict):
+    """``dunning desk``: where the web call desk listens. Any address other than the loopback
+    needs ``token`` (or the environment variable ``DUNNING_DESK_TOKEN``)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8470, ge=0, le=65535)
+    token: str | None = None
+
+
 class PipelineConfig(Strict):
     source: PluginSection
     creditor: CreditorConfig
@@ -308,6 +363,7 @@ class PipelineConfig(Strict):
     thank_you: ThankYouConfig | None = None
     pauses: PausesConfig = PausesConfig()
     law: LawConfig = LawConfig()
+    calls: CallsConfig = CallsConfig()
 
     @model_validator(mode="after")
     def _steps_are_consistent(self) -> PipelineConfig:
@@ -359,6 +415,7 @@ class PipelineConfig(Strict):
 class RootConfig(Strict):
     version: Literal[1] = 1
     state: str = "dunning.db"
+    desk: DeskConfig = DeskConfig()
     pipelines: dict[str, PipelineConfig] = Field(min_length=1)
 
     @field_validator("pipelines")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from dunning.core.ledger.calls import CallStore
 from dunning.core.ledger.engine import open_engine
+from dunning.core.ledger.handoffs import HandoffStore
 from dunning.core.ledger.invoices import InvoiceStore
 from dunning.core.ledger.ladders import LadderStore
 from dunning.core.ledger.letters import LetterStore
@@ -30,6 +32,8 @@ class Ledger:
         self.pauses = PauseStore(engine)
         self.ladders = LadderStore(engine)
         self.letters = LetterStore(engine)
+        self.calls = CallStore(engine)
+        self.handoffs = HandoffStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Ledger:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -13,7 +14,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from dunning.core.ledger.schema import debtors, invoices, payments, sync_cursors
-from dunning.core.models import Debtor, DebtorKind, Invoice, from_cents, to_cents
+from dunning.core.models import (
+    ContactPerson,
+    Debtor,
+    DebtorKind,
+    Invoice,
+    from_cents,
+    to_cents,
+)
 
 
 def _now() -> datetime:
@@ -32,6 +40,7 @@ DEBTOR_COLUMNS = (
     debtors.c.tags,
     debtors.c.country,
     debtors.c.timezone,
+    debtors.c.contacts,
 )
 """The columns :func:`debtor_from_values` reads, in its order (positional rows are faster)."""
 KINDS = {kind.value: kind for kind in DebtorKind}
@@ -42,7 +51,20 @@ def debtor_from_values(row: Sequence[Any]) -> Debtor:
     return Debtor(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6],
         KINDS.get(row[7]) or DebtorKind(row[7]), tags_from_text(row[8]), row[9], row[10],
+        contacts_from_text(row[11]) if row[11] else (),
     )  # fmt: skip
+
+
+def contacts_to_text(contacts: Iterable[ContactPerson]) -> str | None:
+    data = [{"name": c.name, "role": c.role, "phone": c.phone, "email": c.email} for c in contacts]
+    return json.dumps(data) if data else None
+
+
+def contacts_from_text(text: str) -> tuple[ContactPerson, ...]:
+    return tuple(
+        ContactPerson(c["name"], c.get("role") or "contact", c.get("phone"), c.get("email"))
+        for c in json.loads(text)
+    )
 
 
 def tags_to_text(tags: Iterable[str]) -> str:
@@ -208,6 +230,7 @@ class InvoiceStore:
                 "tags": tags_to_text(d.tags),
                 "country": d.country,
                 "timezone": d.timezone,
+                "contacts": contacts_to_text(d.contacts),
             }
             for d in batch_debtors
         ]
@@ -345,6 +368,7 @@ class InvoiceStore:
                     c.is_credit_note == 0,
                     c.amount_total_cents > 0,
                     c.amount_open_cents > 0,
+                    c.handed_over_on.is_(None),
                 )
             )
             .order_by(c.debtor_id, c.due_date, c.number)
@@ -360,7 +384,9 @@ class InvoiceStore:
                     positions[number] = (ladder_step, ladder_day)
                 yield invoice_from_values(row)
 
-    def payment_totals(self, pipeline: str) -> Iterator[tuple[str, int, int, int]]:
+    def payment_totals(
+        self, pipeline: str, debtor_id: str | None = None
+    ) -> Iterator[tuple[str, int, int, int]]:
         """Per debtor with settled invoices of known paid date: (debtor, how many, days late in
         total (paying early counts 0), how many on or before the due date), summed by the
         database."""
@@ -375,6 +401,7 @@ class InvoiceStore:
                 c.days_late.is_not(None),
                 c.is_credit_note == 0,
                 c.amount_open_cents <= 0,
+                *([c.debtor_id == debtor_id] if debtor_id is not None else []),
             )
             .group_by(c.debtor_id)
         )
@@ -396,6 +423,7 @@ class InvoiceStore:
                 invoices.c.amount_total_cents > 0,
                 invoices.c.amount_open_cents <= 0,
                 invoices.c.days_late <= 0,  # NULL (vanished from the source) is not "paid"
+                invoices.c.handed_over_on.is_(None),  # the agency's case now: no contact
             )
             .order_by(invoices.c.debtor_id, invoices.c.number)
         )
@@ -423,22 +451,66 @@ class InvoiceStore:
         with self.engine.connect() as connection:
             return set(connection.execute(query.distinct()).scalars())
 
-    def open_of_debtor(self, pipeline: str, debtor_id: str) -> list[Invoice]:
-        """The debtor's dunnable invoices, oldest due first."""
+    def open_of_debtor(
+        self, pipeline: str, debtor_id: str, *, handed_over: bool = False
+    ) -> list[Invoice]:
+        """The debtor's dunnable invoices, oldest due first. Invoices handed over to a
+        collection agency are the agency's case and left out, unless ``handed_over``."""
+        conditions = [
+            invoices.c.pipeline == pipeline,
+            invoices.c.debtor_id == debtor_id,
+            invoices.c.in_source == 1,
+            invoices.c.is_credit_note == 0,
+            invoices.c.amount_total_cents > 0,
+            invoices.c.amount_open_cents > 0,
+        ]
+        if not handed_over:
+            conditions.append(invoices.c.handed_over_on.is_(None))
+        query = (
+            select(*INVOICE_COLUMNS)
+            .where(*conditions)
+            .order_by(invoices.c.due_date, invoices.c.number)
+        )
+        with self.engine.connect() as connection:
+            return [invoice_from_values(row) for row in connection.execute(query)]
+
+    def numbers_of_debtor(self, pipeline: str, debtor_id: str) -> list[str]:
+        """Every invoice number of the debtor the ledger has seen (open, paid, gone)."""
+        query = select(invoices.c.number).where(
+            invoices.c.pipeline == pipeline, invoices.c.debtor_id == debtor_id
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
+    def credit_notes_of(self, pipeline: str, debtor_id: str) -> list[Invoice]:
+        """The debtor's credit notes still in the source (for the agency dossier)."""
         query = (
             select(*INVOICE_COLUMNS)
             .where(
                 invoices.c.pipeline == pipeline,
                 invoices.c.debtor_id == debtor_id,
                 invoices.c.in_source == 1,
-                invoices.c.is_credit_note == 0,
-                invoices.c.amount_total_cents > 0,
-                invoices.c.amount_open_cents > 0,
+                (invoices.c.is_credit_note == 1) | (invoices.c.amount_total_cents < 0),
             )
-            .order_by(invoices.c.due_date, invoices.c.number)
+            .order_by(invoices.c.issue_date, invoices.c.number)
         )
         with self.engine.connect() as connection:
             return [invoice_from_values(row) for row in connection.execute(query)]
+
+    def handed_over_among(self, pipeline: str, numbers: Iterable[str]) -> dict[str, date]:
+        """Those of ``numbers`` handed over to a collection agency, with the day."""
+        wanted, found = list(numbers), {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), 500):
+                rows = connection.execute(
+                    select(invoices.c.number, invoices.c.handed_over_on).where(
+                        invoices.c.pipeline == pipeline,
+                        invoices.c.number.in_(wanted[start : start + 500]),
+                        invoices.c.handed_over_on.is_not(None),
+                    )
+                )
+                found.update({number: day for number, day in rows})
+        return found
 
     def get(self, pipeline: str, numbers: Iterable[str]) -> dict[str, tuple[Invoice, bool]]:
         """Current state of ``numbers``: the invoice and whether it is still in the source."""

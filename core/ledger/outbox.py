@@ -32,6 +32,8 @@ STEP = "step"
 """``messages.kind`` of ladder steps; ``thanks`` and ``confirmation`` are the other kinds."""
 THANKS = "thanks"
 CONFIRMATION = "confirmation"
+AGENCY_UPDATE = "agency-update"
+"""A notice to the collection agency about a handed-over invoice (paid to the creditor)."""
 
 
 def message_key(pipeline: str, debtor_id: str, channel: str, day: date) -> str:
@@ -169,6 +171,17 @@ class Outbox:
                         .values(ladder_step=bindparam("b_step"), ladder_day=planned.planned_for),
                         [{"b_number": i.invoice.number, "b_step": i.step} for i in planned.items],
                     )
+                if planned.hands_over:
+                    connection.execute(
+                        update(invoices)
+                        .where(
+                            invoices.c.pipeline == planned.pipeline,
+                            invoices.c.number.in_([i.invoice.number for i in planned.items]),
+                            invoices.c.handed_over_on.is_(None),
+                        )
+                        .values(handed_over_on=planned.planned_for)
+                    )
+                if planned.kind == STEP:
                     last = debtors.c.last_contact_day
                     connection.execute(
                         update(debtors)
@@ -390,9 +403,67 @@ class Outbox:
                 found |= set(connection.execute(chunk).scalars())
         return found
 
+    def of_debtor(self, pipeline: str, debtor_id: str) -> list[SentRecord]:
+        """Every message to the debtor, any kind and state, oldest first, with its receipt."""
+        return debtor_messages(self.engine, pipeline, debtor_id)
+
     def state_counts(self, pipeline: str | None = None) -> dict[str, int]:
         query = select(messages.c.state, func.count()).group_by(messages.c.state)
         if pipeline:
             query = query.where(messages.c.pipeline == pipeline)
         with self.engine.connect() as connection:
             return {state: int(count) for state, count in connection.execute(query)}
+
+
+@dataclass(frozen=True, slots=True)
+class SentRecord:
+    """A message of any kind with its fate and receipt: the audit trail of one debtor."""
+
+    id: int
+    kind: str
+    step: str
+    channel: str
+    planned_for: date
+    state: MessageState
+    recipient: str | None
+    invoice_numbers: tuple[str, ...]
+    accepted_at: datetime | None
+    provider_message_id: str | None
+    reason: str | None
+
+
+def debtor_messages(engine: Engine, pipeline: str, debtor_id: str) -> list[SentRecord]:
+    """Every message to the debtor, any kind and state, oldest first, with its receipt."""
+    query = (
+        select(messages, receipts.c.accepted_at, receipts.c.provider_message_id)
+        .outerjoin(receipts, receipts.c.message_id == messages.c.id)
+        .where(messages.c.pipeline == pipeline, messages.c.debtor_id == debtor_id)
+        .order_by(messages.c.planned_for, messages.c.id)
+    )
+    numbers: dict[int, list[str]] = defaultdict(list)
+    with engine.connect() as connection:
+        rows = list(connection.execute(query))
+        ids = [row.id for row in rows]
+        for start in range(0, len(ids), 500):
+            for message_id, number in connection.execute(
+                select(message_items.c.message_id, message_items.c.invoice_number)
+                .where(message_items.c.message_id.in_(ids[start : start + 500]))
+                .order_by(message_items.c.id)
+            ):
+                numbers[message_id].append(number)
+    return [
+        SentRecord(
+            row.id,
+            row.kind,
+            row.step,
+            row.channel,
+            row.planned_for,
+            MessageState(row.state),
+            row.recipient,
+            tuple(numbers[row.id]),
+            row.accepted_at,
+            row.provider_message_id,
+            row.reason,
+        )
+        for row in rows
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -84,6 +85,28 @@ class PaymentStore:
                 )
                 for r in rows
             ]
+
+    def of_invoices(self, pipeline: str, numbers: Iterable[str]) -> list[Payment]:
+        """Payments recorded against any of ``numbers``, oldest first."""
+        wanted, found = list(numbers), []
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), 500):
+                found += [
+                    Payment(
+                        r.invoice_number,
+                        from_cents(r.amount_cents),
+                        r.paid_on,
+                        r.origin,
+                        r.reference,
+                    )
+                    for r in connection.execute(
+                        select(payments).where(
+                            payments.c.pipeline == pipeline,
+                            payments.c.invoice_number.in_(wanted[start : start + 500]),
+                        )
+                    )
+                ]
+        return sorted(found, key=lambda p: (p.paid_on, p.invoice_number))
 
     def mark_written(self, payment_id: int) -> None:
         self._update(payment_id, written_back_at=datetime.now(UTC), writeback_error=None)

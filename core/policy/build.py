@@ -17,7 +17,10 @@ def _discount(config: DiscountConfig | None) -> Discount | None:
 
 
 def step_from_config(
-    config: StepConfig, default_unit: str, channel_kinds: Mapping[str, str]
+    config: StepConfig,
+    default_unit: str,
+    channel_kinds: Mapping[str, str],
+    silent_channels: frozenset[str] = frozenset(),
 ) -> Step:
     when = config.when
     kinds = frozenset(when.debtor_kind)
@@ -33,6 +36,7 @@ def step_from_config(
         min_open_amount=config.min_open_amount,
         delays_in=config.delays_in or default_unit,  # type: ignore[arg-type]
         channel_kind=channel_kinds.get(config.channel, config.channel),
+        contacts_debtor=config.channel not in silent_channels,
         conditions=Conditions(
             min_open=when.min_open,
             max_open=when.max_open,
@@ -55,11 +59,17 @@ def channel_kinds(pipeline: LoadedPipeline) -> dict[str, str]:
     return {name: loaded.cls.kind for name, loaded in pipeline.channels.items()}
 
 
+def silent_channels(pipeline: LoadedPipeline) -> frozenset[str]:
+    """Channels that do not reach the debtor when they send (call tasks)."""
+    return frozenset(n for n, c in pipeline.channels.items() if not c.cls.contacts_debtor)
+
+
 def policy_steps(pipeline: LoadedPipeline) -> list[Step]:
     """The configured ladder as the policy sees it."""
     unit = pipeline.config.calendar.delays_in
     kinds = channel_kinds(pipeline)
-    return [step_from_config(s, unit, kinds) for s in pipeline.steps]
+    silent = silent_channels(pipeline)
+    return [step_from_config(s, unit, kinds, silent) for s in pipeline.steps]
 
 
 def steps_from_snapshot(
@@ -68,7 +78,8 @@ def steps_from_snapshot(
     """A recorded ladder (``ledger.ladders``) as policy steps, for ``plan --diff``."""
     unit = pipeline.config.calendar.delays_in
     kinds = channel_kinds(pipeline)
-    return [step_from_config(StepConfig.model_validate(s), unit, kinds) for s in snapshot]
+    silent = silent_channels(pipeline)
+    return [step_from_config(StepConfig.model_validate(s), unit, kinds, silent) for s in snapshot]
 
 
 def ladder_snapshot(pipeline: LoadedPipeline) -> list[dict[str, Any]]:

@@ -211,7 +211,9 @@ def plan_due_actions(
         """Calendar and send window, once per (country, time zone, channel kind) a plan."""
         key = (debtor.country, debtor.timezone, step.channel_kind)
         if key not in blocks:
-            blocks[key] = calendar_block(step, debtor, today, rules) or window_block(debtor, rules)
+            blocks[key] = calendar_block(step, debtor, today, rules) or (
+                window_block(debtor, rules) if step.contacts_debtor else None
+            )
         return blocks[key]
 
     def skip(invoice: Invoice, reason: str) -> None:

@@ -49,6 +49,8 @@ class Step:
     min_open_amount: Decimal = Decimal("0.01")
     delays_in: DelayUnit = "calendar"
     channel_kind: str = ""
+    contacts_debtor: bool = True
+    """False for steps whose channel only creates work for us (a call task): no send window."""
     conditions: Conditions = Conditions()
     variants: Mapping[str, str] = field(default_factory=dict)
     legal: str | None = None

@@ -25,7 +25,9 @@ class CsvColumns(BaseModel):
     ``due_date`` and ``amount``. Every other column may be absent from the file; the write-back
     columns (``paid``, ``paid_date``, ``paid_amount``) are appended when a payment is written.
     ``debtor_tags``, ``country`` and ``timezone`` describe the debtor; ``tags``,
-    ``discount_percent`` and ``discount_days`` the invoice (see docs/source-csv.md).
+    ``discount_percent`` and ``discount_days`` the invoice; ``manager_name``, ``manager_phone``
+    and ``manager_email`` the debtor's management contact, whom a credit controller calls when
+    the payer keeps being absent (see docs/source-csv.md).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -41,6 +43,9 @@ class CsvColumns(BaseModel):
     debtor_tags: str = Field(default="debiteur_labels", min_length=1)
     country: str = Field(default="land", min_length=1)
     timezone: str = Field(default="tijdzone", min_length=1)
+    manager_name: str = Field(default="directie", min_length=1)
+    manager_phone: str = Field(default="directie_telefoon", min_length=1)
+    manager_email: str = Field(default="directie_email", min_length=1)
     issue_date: str = Field(default="factuurdatum", min_length=1)
     due_date: str = Field(default="vervaldatum", min_length=1)
     amount: str = Field(default="bedrag", min_length=1)
@@ -79,6 +84,9 @@ class CsvConfig(SourceConfig):
     encoding: str = "utf-8-sig"
     default_language: str = "nl"
     columns: CsvColumns = CsvColumns()
+    invoice_pdfs: Path | None = None
+    """A folder holding each invoice's PDF as ``<invoice number>.pdf`` (for the agency
+    dossier); relative to pipelines.yaml."""
 
     @field_validator("delimiter")
     @classmethod

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from dunning.core.models import Debtor, Invoice, RowProblem
+from dunning.core.models import ContactPerson, Debtor, Invoice, RowProblem
 from dunning.plugins.csv.config import CsvConfig
 from dunning.plugins.csv.header import HeaderMap
 from dunning.plugins.csv.policy_cells import (
@@ -135,7 +135,16 @@ class RowReader:
             tags=self._labels(cells, "debtor_tags"),
             country=self._country(cells),
             timezone=self._timezone(cells),
+            contacts=self._manager(cells),
         )
+
+    def _manager(self, cells: list[str]) -> tuple[ContactPerson, ...]:
+        name = self._cell(cells, "manager_name")
+        phone = self._cell(cells, "manager_phone") or None
+        email = self._cell(cells, "manager_email") or None
+        if not (name or phone or email):
+            return ()
+        return (ContactPerson(name or "management", "management", phone, email),)
 
     def _invoice(self, cells: list[str], number: str, debtor_id: str, place: str) -> Invoice:
         issue_date = self._date(cells, "issue_date", "invoice date")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dunning.core.errors import PluginError, SourceError
+from dunning.core.handoff.dossier import InvoiceDocument
 from dunning.core.models import Debtor, Invoice, Payment, RowProblem, SyncCursor
 from dunning.core.source import Capability, Source, SourceConfig, SourceContext, SyncRecord
 from dunning.plugins.csv.config import CsvConfig
@@ -26,7 +27,9 @@ class CsvSource(Source):
 
     kind = "csv"
     Config = CsvConfig
-    capabilities = frozenset({Capability.REGISTER_PAYMENTS, Capability.FULL_SNAPSHOT})
+    capabilities = frozenset(
+        {Capability.REGISTER_PAYMENTS, Capability.FULL_SNAPSHOT, Capability.INVOICE_DOCUMENTS}
+    )
 
     def __init__(self, config: SourceConfig, context: SourceContext) -> None:
         if not isinstance(config, CsvConfig):
@@ -85,3 +88,19 @@ class CsvSource(Source):
     def register_payment(self, invoice: Invoice, payment: Payment) -> None:
         """Write ``payment`` into the invoice's row (see :func:`.writeback.write_payment`)."""
         write_payment(self.path, self.settings, invoice, payment)
+
+    def invoice_document(self, invoice: Invoice) -> InvoiceDocument | None:
+        """``<invoice_pdfs>/<number>.pdf`` when ``invoice_pdfs`` is set and the file exists."""
+        folder = self.settings.invoice_pdfs
+        if folder is None:
+            return None
+        folder = folder if folder.is_absolute() else self.context.config_dir / folder
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in invoice.number)
+        path = folder / f"{safe}.pdf"
+        if not path.is_file():
+            return None
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise SourceError(f"{path}: cannot read the invoice PDF ({error.strerror})") from None
+        return InvoiceDocument(invoice.number, path.name, content)

@@ -1,0 +1,76 @@
+"""Everything a credit controller needs for one call, read live from the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from dunning.core.calls.model import CallTask
+from dunning.core.config import LoadedPipeline
+from dunning.core.ledger import Ledger
+from dunning.core.ledger.outbox import SentRecord
+from dunning.core.models import Debtor, Invoice, Pause, Payment
+from dunning.core.segments import DebtorFigures, figures_from_totals
+
+
+@dataclass(frozen=True, slots=True)
+class CallSheet:
+    task: CallTask
+    debtor: Debtor
+    invoices: tuple[Invoice, ...]
+    """Every open invoice of the debtor (not handed over), oldest due first."""
+    messages: tuple[SentRecord, ...]
+    """Every message to the debtor, any kind, oldest first."""
+    calls: tuple[CallTask, ...]
+    """The debtor's other call tasks (earlier and later), with their outcomes."""
+    pauses: tuple[Pause, ...]
+    """Promises, arrangements, disputes and pauses, any status."""
+    payments: tuple[Payment, ...]
+    figures: DebtorFigures
+    today: date
+
+    @property
+    def open_total(self) -> Decimal:
+        return sum((i.amount_open for i in self.invoices), Decimal(0))
+
+    @property
+    def days_overdue(self) -> int:
+        return max((i.days_overdue(self.today) for i in self.invoices), default=0)
+
+    @property
+    def active_pauses(self) -> tuple[Pause, ...]:
+        return tuple(p for p in self.pauses if p.status.value == "active")
+
+
+def call_sheet(ledger: Ledger, pipeline: LoadedPipeline, task: CallTask, today: date) -> CallSheet:
+    name = pipeline.name
+    debtor = ledger.invoices.debtor(name, task.debtor_id) or Debtor(task.debtor_id, "?")
+    override = pipeline.config.debtors.get(task.debtor_id)
+    figures = figures_from_totals(
+        ledger.invoices.payment_totals(name, task.debtor_id),
+        {task.debtor_id: ledger.pauses.broken_counts(name).get(task.debtor_id, 0)},
+        pipeline.config.segments,
+        [task.debtor_id],
+    )[task.debtor_id]
+    if override is not None and override.segment:
+        figures = DebtorFigures(
+            figures.debtor_id,
+            figures.paid_invoices,
+            figures.avg_days_late,
+            figures.on_time_share,
+            figures.broken_promises,
+            override.segment,
+        )
+    numbers = ledger.invoices.numbers_of_debtor(name, task.debtor_id)
+    return CallSheet(
+        task=task,
+        debtor=debtor,
+        invoices=tuple(ledger.invoices.open_of_debtor(name, task.debtor_id)),
+        messages=tuple(ledger.outbox.of_debtor(name, task.debtor_id)),
+        calls=tuple(t for t in ledger.calls.of_debtor(name, task.debtor_id) if t.id != task.id),
+        pauses=tuple(ledger.pauses.by_debtor(name).get(task.debtor_id, [])),
+        payments=tuple(ledger.payments.of_invoices(name, numbers)),
+        figures=figures,
+        today=today,
+    )

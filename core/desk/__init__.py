@@ -1,0 +1,1 @@
+"""The web call desk (``dunning desk``): the call list and outcome form in a browser."""

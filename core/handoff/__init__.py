@@ -1,0 +1,1 @@
+"""Handing debtors over to a collection agency: the dossier, paid notices, the agency's report."""
