@@ -19,9 +19,11 @@ CALL_HEADER = (
     "directie_telefoon;taal;factuurdatum;vervaldatum;bedrag"
 )
 JAN = "jan@bakker.nl"
-B1 = f"F-1;D1;Bakker B.V.;Jan Bakker;{JAN};020 123 4567;Els Bakker;06 12345678;nl;01-02-2026;01-03-2026;100,00"
-B2 = f"F-2;D1;Bakker B.V.;Jan Bakker;{JAN};020 123 4567;Els Bakker;06 12345678;nl;01-02-2026;01-03-2026;200,00"
-S3 = "F-3;D2;Smith Ltd;Anne Smith;anne@smith.co.uk;+44 20 7946 0958;;;en;01-02-2026;01-03-2026;900,00"
+BAKKER = f"D1;Bakker B.V.;Jan Bakker;{JAN};020 123 4567;Els Bakker;06 12345678;nl"
+B1 = f"F-1;{BAKKER};01-02-2026;01-03-2026;100,00"
+B2 = f"F-2;{BAKKER};01-02-2026;01-03-2026;200,00"
+SMITH = "D2;Smith Ltd;Anne Smith;anne@smith.co.uk;+44 20 7946 0958;;;en"
+S3 = f"F-3;{SMITH};01-02-2026;01-03-2026;900,00"
 N4 = "F-4;D3;Nobel;Nina Nobel;nina@nobel.nl;;;;nl;01-02-2026;01-03-2026;50,00"
 CALL_LADDER = """\
       - {name: friendly-reminder, after_due: 3, channel: email, template: friendly-reminder}

@@ -48,21 +48,23 @@ def test_every_hook_is_exercised_by_a_test(hook: str):
 def test_in_tree_plugins_come_through_the_entry_point_group():
     manager = get_plugin_manager()
     names = {name for name, _ in manager.list_name_plugin()}
-    assert {"csv", "email"} <= names
+    assert {"csv", "email", "call", "agency"} <= names
     registry = load_registry(manager)
     assert registry.provided_by[("source", "csv")] == "csv"
     assert registry.provided_by[("channel", "email")] == "email"
+    assert registry.provided_by[("channel", "call")] == "call"
+    assert registry.provided_by[("channel", "agency")] == "agency"
 
 
 def test_blocked_plugins_are_not_loaded(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DUNNING_DISABLE_PLUGINS", "email, csv")
+    monkeypatch.setenv("DUNNING_DISABLE_PLUGINS", "email, csv, call, agency")
     registry = load_registry(get_plugin_manager())
     assert registry.sources == {} and registry.channels == {}
 
 
 def test_unknown_kind_lists_what_is_installed():
     registry = load_registry()
-    with pytest.raises(PluginError, match="installed channel types: email"):
+    with pytest.raises(PluginError, match="installed channel types: agency, call, email"):
         registry.channel("whatsapp")
 
 
