@@ -75,6 +75,12 @@ def find_target(
         found = ledger.invoices.get(name, [invoice]).get(invoice)
         if found is not None:
             record, in_source = found
+            handed = ledger.invoices.handed_over_among(name, [invoice])
+            if invoice in handed:
+                raise UsageError(
+                    f"invoice {invoice} was handed over to a collection agency on "
+                    f"{handed[invoice]}; the agency deals with the debtor now"
+                )
             if not (in_source and record.is_dunnable):
                 raise UsageError(f"invoice {invoice} has nothing open; there is nothing to pause")
             return Target(loaded, record.debtor_id, (record,), False)

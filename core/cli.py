@@ -16,7 +16,9 @@ import click
 from dunning.core import report
 from dunning.core.agreements import check_money, confirm_channel
 from dunning.core.channel import Channel
+from dunning.core.commands import agency as agency_commands
 from dunning.core.commands import calls as call_commands
+from dunning.core.commands import desk as desk_commands
 from dunning.core.commands import pauses as pause_commands
 from dunning.core.commands import policy as policy_commands
 from dunning.core.commands.common import (
@@ -304,6 +306,8 @@ for command in (
     *policy_commands.COMMANDS,
     law_commands,
     *call_commands.COMMANDS,
+    *desk_commands.COMMANDS,
+    *agency_commands.COMMANDS,
 ):
     main.add_command(command)
 

@@ -53,8 +53,9 @@ class CallPortfolio(Portfolio):
         ladder: str = CALL_LADDER,
         settings: str = CALL_SETTINGS,
         extra_channels: str = "",
+        header: str = CALL_HEADER,
     ) -> None:
-        super().__init__(folder, port, rows, header=CALL_HEADER, settings=settings, ladder=ladder)
+        super().__init__(folder, port, rows, header=header, settings=settings, ladder=ladder)
         text = self.config.read_text(encoding="utf-8")
         text = text.replace(
             "    steps:\n",
