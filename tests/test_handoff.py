@@ -196,8 +196,9 @@ def test_the_agency_report_records_payments_and_closures_once(
     again = book.ok("agency", "import", str(report))
     assert "2 line(s) were imported before" in again
     later = tmp_path / "later.json"
-    later.write_text(json.dumps([{"invoice": "F-1", "status": "paid",
-                                  "amount_collected": "1234.56", "date": "2026-05-02"}]))  # fmt: skip
+    entry = {"invoice": "F-1", "status": "paid", "amount_collected": "1234.56",
+             "date": "2026-05-02"}  # fmt: skip
+    later.write_text(json.dumps([entry]))
     assert "payment of 1034.56 recorded" in book.ok("agency", "import", str(later))
     paid = book.db("select sum(amount_cents) from payments where invoice_number = 'F-1'")
     assert paid == [(123456,)]
