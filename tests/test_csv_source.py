@@ -81,7 +81,11 @@ def leftovers(folder: Path) -> list[str]:
 
 def test_csv_kind_is_registered_through_the_entry_point() -> None:
     assert load_registry().source("csv") is CsvSource
-    assert CsvSource.capabilities == {Capability.REGISTER_PAYMENTS, Capability.FULL_SNAPSHOT}
+    assert CsvSource.capabilities == {
+        Capability.REGISTER_PAYMENTS,
+        Capability.FULL_SNAPSHOT,
+        Capability.INVOICE_DOCUMENTS,
+    }
 
 
 def test_config_defaults_fit_a_dutch_export() -> None:
