@@ -242,3 +242,27 @@ def test_a_bad_agency_report_is_one_error_and_records_nothing(
     assert message in only_line(result.stderr)
     assert book.db("select count(*) from payments") == [(0,)]
     assert book.db("select count(*) from agency_reports") == [(0,)]
+
+
+def test_a_folder_delivery_holds_the_invoice_pdf_from_the_source(
+    tmp_path: Path, smtp_server: SMTPTestServer
+) -> None:
+    agency = (
+        "      agency:\n        type: agency\n        delivery: folder\n        folder: outbox\n"
+    )
+    book = portfolio(tmp_path, smtp_server.port, agency)
+    text = book.config.read_text(encoding="utf-8")
+    book.config.write_text(
+        text.replace("path: invoices.csv}", "path: invoices.csv, invoice_pdfs: pdfs}"),
+        encoding="utf-8",
+    )
+    (tmp_path / "pdfs").mkdir()
+    (tmp_path / "pdfs" / "F-1.pdf").write_bytes(b"%PDF-1.4 the invoice F-1\n%%EOF\n")
+    for day in DAYS:
+        book.run(day)
+    [folder] = [p for p in (tmp_path / "outbox").iterdir() if ":C1:" in p.name or "C1" in p.name]
+    names = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    assert {"manifest.json", "invoices.csv", "summary.pdf", "invoices/F-1.pdf"} <= names
+    assert (folder / "invoices" / "F-1.pdf").read_bytes().startswith(b"%PDF-1.4 the invoice")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert "invoices/F-1.pdf" in [a["name"] for a in manifest["attachments"]]
