@@ -231,7 +231,18 @@ def status(config_path: Path | None, pipeline: str | None, as_json: bool) -> Non
         counts = ledger.outbox.state_counts(pipeline)
         uncertain = report.outbox_rows(ledger.outbox.in_state(MessageState.UNCERTAIN, pipeline))
         runs = ledger.runs.recent(pipeline, limit=5)
+        names = [pipeline] if pipeline else list(config.pipelines)
+        tasks = [t for name in names for t in ledger.calls.open(name)]
+        today = date.today()
+        calls = {
+            "open": len(tasks),
+            "due": sum(t.due_on <= today for t in tasks),
+            "flagged": sum(t.flag is not None for t in tasks),
+        }
+        handed_over = sum(ledger.handoffs.delivered_count(name) for name in names)
     data = {
+        "calls": calls,
+        "handed_over": handed_over,
         "messages": {state.value: counts.get(state.value, 0) for state in MessageState},
         "uncertain": uncertain,
         "runs": [

@@ -90,6 +90,16 @@ def print_summary(console: Console, summary: RunSummary) -> None:
         ("waiting for the send window", summary.waiting),
         ("pauses that ended (see notes)", summary.pauses_ended),
     ]
+    rows += [
+        (label, count)
+        for label, count in (
+            ("handed over to an agency", summary.handed_over),
+            ("notices to the agency planned", summary.agency_updates),
+            ("call tasks cancelled (paid or handed over)", summary.calls_cancelled),
+            ("call tasks created in the source", summary.tasks_mirrored),
+        )
+        if count
+    ]
     for label, count in rows:
         table.add_row(label, str(count))
     for step, count in sorted(summary.sent_per_step.items()):
@@ -138,6 +148,14 @@ def print_status(console: Console, data: dict[str, Any]) -> None:
         for row in data["uncertain"]:
             table.add_row(row["idempotency_key"], ", ".join(row["invoices"]), row["reason"] or "")
         console.print(table)
+    calls = data.get("calls")
+    if calls:
+        console.print(
+            f"calls: {calls['open']} open, {calls['due']} due by today, {calls['flagged']} "
+            "flagged (see dunning calls)"
+        )
+    if data.get("handed_over"):
+        console.print(f"handed over to an agency: {data['handed_over']} dossier(s)")
     runs = Table(title="Last runs")
     for column in ("id", "pipeline", "as of", "status", "started"):
         runs.add_column(column)

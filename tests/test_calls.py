@@ -266,3 +266,10 @@ def test_earlier_outcomes_show_in_the_next_call(desk: CallPortfolio) -> None:
     follow = task_of(desk, "D1")
     text = desk.ok("call", "show", str(follow), "--date", "2026-03-16")
     assert f"call #{task}: in-approval (spoke to Jan de Boer): waiting for the director" in text
+
+
+def test_status_counts_open_and_flagged_calls(desk: CallPortfolio) -> None:
+    task = task_of(desk, "D2")
+    desk.done(task, "--outcome", "wrong-number", day="2026-03-11")
+    status = desk.json("status")
+    assert status["calls"]["open"] == 1 and status["handed_over"] == 0
