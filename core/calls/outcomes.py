@@ -278,6 +278,9 @@ def _apply(
     target = Target(pipeline, debtor.debtor_id, invoices, False)
     reason = _reason(task, given)
     pauses = pipeline.config.pauses
+    if not invoices:  # paid, closed or handed over since the task was made: no next call
+        result.effects.append("nothing it is about is open any more: no next call")
+        return
     if outcome is CallOutcome.PAID:
         _paid(config, ledger, pipeline, task, invoices, given, today, result)
     elif outcome is CallOutcome.PROMISE:
