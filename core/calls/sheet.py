@@ -74,3 +74,39 @@ def call_sheet(ledger: Ledger, pipeline: LoadedPipeline, task: CallTask, today: 
         figures=figures,
         today=today,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One line of a debtor's history; ``kind`` is message, call, pause or payment."""
+
+    day: date
+    kind: str
+    text: str
+
+
+def history(sheet: CallSheet) -> list[Event]:
+    """Messages, the other calls, pauses and payments of the debtor, oldest first (stable for
+    events of the same day, in that order)."""
+    events = [
+        Event(
+            m.planned_for,
+            "message",
+            f"{m.kind} {m.step} by {m.channel}: {m.state.value}"
+            + (f" to {m.recipient}" if m.recipient else ""),
+        )
+        for m in sheet.messages
+    ]
+    for task in sheet.calls:
+        said = task.outcome.value if task.outcome else task.status.value
+        who = f" (spoke to {task.spoken_to})" if task.spoken_to else ""
+        note = f": {task.note}" if task.note else ""
+        events.append(Event(task.due_on, "call", f"call #{task.id}: {said}{who}{note}"))
+    for pause in sheet.pauses:
+        until = f" until {pause.until}" if pause.until else ""
+        text = f"{pause.kind.value} #{pause.id}{until}: {pause.status.value} - {pause.reason}"
+        events.append(Event(pause.starts_on, "pause", text))
+    for paid in sheet.payments:
+        text = f"payment {paid.amount:.2f} on {paid.invoice_number} ({paid.origin})"
+        events.append(Event(paid.paid_on, "payment", text))
+    return sorted(events, key=lambda event: event.day)

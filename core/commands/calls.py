@@ -16,7 +16,7 @@ from dunning.core.agreements import current_user
 from dunning.core.calls.model import OUTCOME_HELP, CallOutcome, CallTask
 from dunning.core.calls.outcomes import OutcomeInput, OutcomeResult, find_task, record_outcome
 from dunning.core.calls.queue import QueueEntry, call_queue
-from dunning.core.calls.sheet import CallSheet, call_sheet
+from dunning.core.calls.sheet import CallSheet, call_sheet, history
 from dunning.core.commands.common import (
     chosen,
     config_option,
@@ -170,31 +170,9 @@ def _print_sheet(sheet: CallSheet) -> None:
         echo(f" - {point}")
     echo("")
     echo("history:")
-    events: list[tuple[date, str]] = []
-    for m in sheet.messages:
-        events.append(
-            (
-                m.planned_for,
-                f"{m.kind} {m.step} by {m.channel}: {m.state.value}"
-                f"{' to ' + m.recipient if m.recipient else ''}",
-            )
-        )
-    for t in sheet.calls:
-        said = f"{t.outcome.value}" if t.outcome else t.status.value
-        who = f" (spoke to {t.spoken_to})" if t.spoken_to else ""
-        note = f": {t.note}" if t.note else ""
-        events.append((t.due_on, f"call #{t.id}: {said}{who}{note}"))
-    for p in sheet.pauses:
-        until = f" until {p.until}" if p.until else ""
-        events.append(
-            (p.starts_on, f"{p.kind.value} #{p.id}{until}: {p.status.value} - {p.reason}")
-        )
-    for pay in sheet.payments:
-        events.append(
-            (pay.paid_on, f"payment {pay.amount:.2f} on {pay.invoice_number} ({pay.origin})")
-        )
-    for day, text in sorted(events, key=lambda e: e[0]):
-        echo(f"  {day}  {text}")
+    events = history(sheet)
+    for event in events:
+        echo(f"  {event.day}  {event.text}")
     if not events:
         echo("  (nothing yet)")
     if task.outcome:

@@ -22,11 +22,11 @@ from dunning.core.agreements import current_user
 from dunning.core.calls.model import OUTCOME_HELP, TaskStatus
 from dunning.core.calls.outcomes import find_task, record_outcome
 from dunning.core.calls.queue import QueueEntry, call_queue
-from dunning.core.calls.sheet import call_sheet
+from dunning.core.calls.sheet import call_sheet, history
 from dunning.core.commands.common import opened
 from dunning.core.desk.auth import protect
 from dunning.core.desk.forms import OutcomeForm, blank_form, entered_form, outcome_input
-from dunning.core.desk.pages import FILTERS, history
+from dunning.core.desk.pages import FILTERS
 from dunning.core.errors import DunningError, UsageError
 
 EXTENSION = "dunning_desk"

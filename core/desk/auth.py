@@ -1,7 +1,7 @@
 """Who may use the desk, and which requests it trusts.
 
 - With an access token, every request must carry it: ``Authorization: Bearer TOKEN``, or a
-  cookie the desk set when the token came once as ``?token=TOKEN`` (the desk then redirects to
+  cookie the desk set when the token came once as ``?token=TOKEN`` on a GET (it then redirects to
   the same address without it, so the token leaves the address bar and the history). Without
   it the answer is 401.
 - Without a token the desk listens on the loopback only, and answers only to a loopback

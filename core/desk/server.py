@@ -24,7 +24,7 @@ TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"]*")
 class RedactingRequestHandler(WSGIRequestHandler):
     """Logs each request as werkzeug does, with the value of ``?token=`` left out."""
 
-    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 (werkzeug's name)
+    def log(self, type: str, message: str, *args: Any) -> None:
         hidden = [TOKEN_IN_QUERY.sub(r"\1...", a) if isinstance(a, str) else a for a in args]
         super().log(type, message, *hidden)
 
