@@ -10,15 +10,13 @@ a message, a log line or a ``repr``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from dunning.core.channel import ChannelConfig
-
-DEFAULT_SMTP_PORT = 587
-DEFAULT_SSL_PORT = 465
+from dunning.core.smtp import SmtpSettings as SharedSmtpSettings
 
 KEYS_BY_DELIVERY: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "folder": (frozenset({"folder"}), frozenset()),
@@ -47,34 +45,12 @@ def _address(value: str) -> str:
         raise ValueError(f"{value!r} is not a valid email address ({exc})") from None
 
 
-class SmtpSettings(BaseModel):
-    """How to reach the outgoing mail server (``smtp:`` under the channel)."""
+class SmtpSettings(SharedSmtpSettings):
+    """How to reach the outgoing mail server (``smtp:`` under the channel); ``host`` is required."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    password_variable: ClassVar[str] = "AGENCY_SMTP_PASSWORD"
 
     host: str = Field(min_length=1)
-    port: int = Field(default=DEFAULT_SMTP_PORT, ge=1, le=65535)
-    security: Literal["starttls", "ssl", "none"] = "starttls"
-    username: str | None = None
-    password: SecretStr | None = None
-    timeout: float = Field(default=30, gt=0)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _ssl_port_default(cls, data: Any) -> Any:
-        """``security: ssl`` without a port means the implicit-TLS port 465, not 587."""
-        if isinstance(data, dict) and data.get("security") == "ssl" and "port" not in data:
-            return {**data, "port": DEFAULT_SSL_PORT}
-        return data
-
-    @model_validator(mode="after")
-    def _password_with_username(self) -> SmtpSettings:
-        if self.username and self.password is None:
-            raise ValueError(
-                "smtp.username is set but smtp.password is not; add the password "
-                "(for example password: ${AGENCY_SMTP_PASSWORD} with the value in .env)"
-            )
-        return self
 
 
 class AgencyConfig(ChannelConfig):

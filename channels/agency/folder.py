@@ -9,7 +9,6 @@ atomically too. Agencies should ignore names that start with a dot.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -18,53 +17,13 @@ from pathlib import Path
 from dunning.channels.agency.bundle import Renderer
 from dunning.channels.agency.files import MANIFEST, AgencyFile, safe_name
 from dunning.core.errors import SendError
+from dunning.core.files import prepare_folder as prepare_folder
+from dunning.core.files import sync_folder, write_atomically, write_durably
 from dunning.core.handoff.dossier import AgencyUpdate, Dossier
 from dunning.core.models import Receipt
 
 UPDATES = "updates"
 PARTIAL = ".partial"
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    with path.open("wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (a no-op where folders cannot be opened)."""
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
-
-
-def write_file_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that the file is either absent, old, or complete and new."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL)
-    os.close(handle)
-    try:
-        _write_file(Path(temporary), data)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _sync_folder(path.parent)
-
-
-def prepare_folder(folder: Path) -> None:
-    """Create ``folder`` if needed and prove a file can be written in it; ``OSError`` if not."""
-    folder.mkdir(parents=True, exist_ok=True)
-    probe = folder / ".dunning-write-test"
-    write_file_atomically(probe, b"")
-    probe.unlink()
 
 
 class FolderDelivery:
@@ -113,7 +72,7 @@ class FolderDelivery:
         try:
             path.parent.mkdir(exist_ok=True)
             if not path.is_file() or path.read_bytes() != file.content:
-                write_file_atomically(path, file.content)
+                write_atomically(path, file.content, suffix=PARTIAL)
         except OSError as exc:
             raise SendError(
                 f"cannot write {path}: {exc.strerror or exc}; check free disk space and "
@@ -130,9 +89,9 @@ class FolderDelivery:
             for file in files:
                 target = staging / file.name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _write_file(target, file.content)
+                write_durably(target, file.content)
             for folder in {staging, *(p.parent for p in staging.rglob("*"))}:
-                _sync_folder(folder)
+                sync_folder(folder)
             try:
                 staging.rename(final)
             except OSError:
@@ -141,7 +100,7 @@ class FolderDelivery:
                 # Another process delivered the same dossier meanwhile: that one stands.
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        _sync_folder(self.folder)
+        sync_folder(self.folder)
 
     def _receipt(self, path: Path, written: Path) -> Receipt:
         """The same receipt for every delivery of one dossier: its path and when it was written."""

@@ -2,51 +2,21 @@
 
 Every key is documented in ``docs/channel-email.md``. Unknown keys are errors (inherited from
 :class:`~dunning.core.channel.ChannelConfig`). The SMTP password is a :class:`SecretStr`: its
-value is never part of a message, a log line or a ``repr``.
+value is never part of a message, a log line or a ``repr``. ``smtp`` is the core's
+:class:`~dunning.core.smtp.SmtpSettings`; its ``host`` is required here only with
+``delivery: smtp``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from dunning.channels.email.addresses import normalise_address
 from dunning.core.channel import ChannelConfig
-
-DEFAULT_SMTP_PORT = 587
-DEFAULT_SSL_PORT = 465
-
-
-class SmtpSettings(BaseModel):
-    """How to reach the outgoing mail server (``smtp:`` under the channel)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    host: str | None = None
-    port: int = Field(default=DEFAULT_SMTP_PORT, ge=1, le=65535)
-    security: Literal["starttls", "ssl", "none"] = "starttls"
-    username: str | None = None
-    password: SecretStr | None = None
-    timeout: float = Field(default=30, gt=0)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _ssl_port_default(cls, data: Any) -> Any:
-        """``security: ssl`` without a port means the implicit-TLS port 465, not 587."""
-        if isinstance(data, dict) and data.get("security") == "ssl" and "port" not in data:
-            return {**data, "port": DEFAULT_SSL_PORT}
-        return data
-
-    @model_validator(mode="after")
-    def _password_with_username(self) -> SmtpSettings:
-        if self.username and self.password is None:
-            raise ValueError(
-                "smtp.username is set but smtp.password is not; add the password "
-                "(for example password: ${SMTP_PASSWORD} with the value in .env)"
-            )
-        return self
+from dunning.core.smtp import SmtpSettings as SmtpSettings
 
 
 class EmailConfig(ChannelConfig):

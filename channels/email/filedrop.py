@@ -9,15 +9,15 @@ of adding a second one, and a reader never sees half a message.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from dunning.channels.email.message import Builder
 from dunning.core.channel import OutgoingMessage
 from dunning.core.errors import SendError
+from dunning.core.files import prepare_folder as prepare_folder
+from dunning.core.files import write_atomically
 from dunning.core.models import Receipt
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -28,27 +28,6 @@ def eml_name(idempotency_key: str) -> str:
     readable = UNSAFE.sub("_", idempotency_key).strip("._")[:80] or "message"
     digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:12]
     return f"{readable}-{digest}.eml"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that the file is either absent, old, or complete and new."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def prepare_folder(folder: Path) -> None:
-    """Create ``folder`` if needed and prove a file can be written in it; ``OSError`` if not."""
-    folder.mkdir(parents=True, exist_ok=True)
-    write_atomically(folder / ".dunning-write-test", b"")
-    (folder / ".dunning-write-test").unlink()
 
 
 class FileConnection:

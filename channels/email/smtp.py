@@ -10,27 +10,21 @@ from __future__ import annotations
 
 import re
 import smtplib
-import ssl
 from datetime import UTC, datetime
 
 from dunning.channels.email.addresses import debtor_label
-from dunning.channels.email.config import SmtpSettings
 from dunning.channels.email.errors import DeliveryUncertain
 from dunning.channels.email.message import Builder, BuiltMessage
 from dunning.core.channel import OutgoingMessage
 from dunning.core.errors import BadRecipient, SendError
 from dunning.core.models import Receipt
+from dunning.core.smtp import SmtpSession, SmtpSettings, reply_text
 
 LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 
 
 class _Dropped(Exception):
     """The server closed the connection before the message content was sent (safe to redo)."""
-
-
-def _text(reply: bytes | str) -> str:
-    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-    return " ".join(text.split())
 
 
 def _dot_stuffed(payload: bytes) -> bytes:
@@ -48,7 +42,7 @@ def _is_config_refusal(code: int, reply: str) -> bool:
     return code == 530 or "relay" in lowered or "authentication" in lowered
 
 
-class SmtpConnection:
+class SmtpConnection(SmtpSession):
     """An open SMTP session that sends messages one by one (see :class:`Connection`).
 
     :meth:`open` connects (TLS, login) or raises :class:`SendError`; :meth:`close` says QUIT.
@@ -56,25 +50,8 @@ class SmtpConnection:
     """
 
     def __init__(self, settings: SmtpSettings, build: Builder) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.build = build
-        self.address = f"{settings.host}:{settings.port}"
-        self._client: smtplib.SMTP | None = None
-
-    def open(self) -> None:
-        """Connect now; raises :class:`SendError` (retryable when the server may come back)."""
-        if self._client is None:
-            self._client = self._connect()
-
-    def close(self) -> None:
-        """End the session politely; a server that already went away is not an error."""
-        client, self._client = self._client, None
-        if client is None:
-            return
-        try:
-            client.quit()
-        except (smtplib.SMTPException, OSError):
-            client.close()
 
     def send(self, message: OutgoingMessage) -> Receipt:
         """Deliver one message; see :meth:`dunning.core.channel.Connection.send`."""
@@ -146,7 +123,7 @@ class SmtpConnection:
         return Receipt(
             provider_message_id=built.message_id,
             accepted_at=datetime.now(UTC),
-            detail=f"accepted by {self.address}: {code} {_text(reply)}",
+            detail=f"accepted by {self.address}: {code} {reply_text(reply)}",
         )
 
     def _recipients(
@@ -157,7 +134,7 @@ class SmtpConnection:
         for address in recipients:
             code, reply = client.rcpt(address)
             if code not in (250, 251):
-                refused.append((address, code, _text(reply)))
+                refused.append((address, code, reply_text(reply)))
         if not refused:
             return
         permanent = [item for item in refused if item[1] >= 500]
@@ -169,111 +146,3 @@ class SmtpConnection:
                 f"{address!r} ({code} {text}); correct the address in the source"
             )
         raise self._failure(code, text, f"refused the recipient {address}", "")
-
-    def _failure(self, code: int, reply: bytes | str, what: str, fix: str) -> SendError:
-        """A :class:`SendError` for an SMTP reply; resets the transaction. 4xx is retryable."""
-        self._reset()
-        retryable = not 500 <= code < 600
-        advice = "it will be retried" if retryable else (fix or "it will not be retried")
-        return SendError(
-            f"mail server {self.address} {what}: {code} {_text(reply)}; {advice}",
-            retryable=retryable,
-        )
-
-    def _reset(self) -> None:
-        """RSET after a failed transaction so the next message starts clean."""
-        if self._client is None:
-            return
-        try:
-            self._client.rset()
-        except (smtplib.SMTPException, OSError):
-            self._discard()
-
-    def _discard(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            client.close()
-
-    def _connect(self) -> smtplib.SMTP:
-        settings = self.settings
-        host = settings.host or ""
-        try:
-            client: smtplib.SMTP
-            if settings.security == "ssl":
-                context = ssl.create_default_context()
-                client = smtplib.SMTP_SSL(
-                    host, settings.port, timeout=settings.timeout, context=context
-                )
-            else:
-                client = smtplib.SMTP(host, settings.port, timeout=settings.timeout)
-        except ssl.SSLError as exc:
-            raise self._tls_error(exc) from None
-        except TimeoutError:
-            raise SendError(
-                f"mail server {self.address} did not answer within {settings.timeout:g} s; "
-                "check smtp.host and smtp.port (it will be retried)",
-                retryable=True,
-            ) from None
-        except ConnectionRefusedError:
-            raise SendError(
-                f"mail server {self.address} refused the connection; is it running and is "
-                "smtp.port right? (it will be retried)",
-                retryable=True,
-            ) from None
-        except (smtplib.SMTPException, OSError) as exc:
-            raise SendError(
-                f"cannot connect to mail server {self.address}: {exc}; check smtp.host and "
-                "smtp.port (it will be retried)",
-                retryable=True,
-            ) from None
-        try:
-            self._start_session(client)
-        except BaseException:
-            client.close()
-            raise
-        return client
-
-    def _start_session(self, client: smtplib.SMTP) -> None:
-        settings = self.settings
-        try:
-            client.ehlo()
-            if settings.security == "starttls":
-                if not client.has_extn("starttls"):
-                    raise SendError(
-                        f"mail server {self.address} does not offer STARTTLS; set "
-                        "smtp.security to 'ssl' (usually port 465) or 'none'",
-                        retryable=False,
-                    )
-                client.starttls(context=ssl.create_default_context())
-                client.ehlo()
-            if settings.username:
-                password = settings.password.get_secret_value() if settings.password else ""
-                client.login(settings.username, password)
-        except smtplib.SMTPAuthenticationError as exc:
-            raise SendError(
-                f"mail server {self.address} refused the login of user {settings.username!r} "
-                f"({exc.smtp_code}); check smtp.username and smtp.password",
-                retryable=False,
-            ) from None
-        except smtplib.SMTPNotSupportedError:
-            raise SendError(
-                f"mail server {self.address} does not support login (AUTH); remove "
-                "smtp.username, or use smtp.security 'starttls' or 'ssl' so it is offered",
-                retryable=False,
-            ) from None
-        except ssl.SSLError as exc:
-            raise self._tls_error(exc) from None
-        except smtplib.SMTPResponseException as exc:
-            raise self._failure(exc.smtp_code, exc.smtp_error, "refused the session", "") from None
-        except (smtplib.SMTPException, OSError) as exc:
-            raise SendError(
-                f"mail server {self.address} broke off the session: {exc}; it will be retried",
-                retryable=True,
-            ) from None
-
-    def _tls_error(self, exc: ssl.SSLError) -> SendError:
-        return SendError(
-            f"TLS with mail server {self.address} failed ({exc.reason or exc}); check "
-            "smtp.security and smtp.port (465 is usually 'ssl', 587 'starttls')",
-            retryable=False,
-        )
