@@ -286,7 +286,9 @@ class Dispatcher:
             receipt=receipt.provider_message_id,
         )
         self.summary.handed_over += 1
-        cancel_calls_about(self.ledger, self.pipeline.name, message.debtor_id)
+        self.summary.calls_cancelled += cancel_calls_about(
+            self.ledger, self.pipeline.name, message.debtor_id
+        )
 
     def _send_one(self, channel: Channel, connection: Connection, message: OutboxMessage) -> None:
         invoices = self._current_invoices(message, channel)

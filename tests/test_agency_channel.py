@@ -105,7 +105,8 @@ def test_agency_kind_is_registered_through_the_entry_point():
     registry = load_registry()
     assert registry.channels["agency"] is AgencyChannel
     assert registry.provided_by[("channel", "agency")] == "agency"
-    assert AgencyChannel.hands_over and AgencyChannel.contacts_debtor
+    assert AgencyChannel.hands_over
+    assert not AgencyChannel.contacts_debtor  # the agency receives it: no debtor send window
 
 
 def test_recipient_is_the_agency_even_for_a_debtor_without_email_or_phone(tmp_path: Path):
@@ -212,6 +213,7 @@ def test_manifest_holds_the_whole_file_with_amounts_as_strings(tmp_path: Path):
         "language": "nl",
         "country": "NL",
         "tags": ["webshop"],
+        "contacts": [],
     }
     big, small = manifest["invoices"]
     assert big == {

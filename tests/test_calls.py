@@ -224,8 +224,11 @@ def test_no_answer_is_retried_until_the_attempts_are_used(desk: CallPortfolio) -
 def test_wrong_number_is_flagged_for_a_check(desk: CallPortfolio) -> None:
     task = task_of(desk, "D2")
     out = desk.done(task, "--outcome", "wrong-number", day="2026-03-11")
-    # The default rule is one call in all: nothing is retried.
+    # The default rule is one call in all: nothing is retried, a person is asked to step in.
     assert "wrong number; no retry left" in out
+    [follow] = [t for t in desk.tasks() if t["debtor_id"] == "D2"]
+    assert follow["due_on"] == "2026-03-12"
+    assert follow["flag"].startswith("wrong number: +442079460958 does not reach the debtor")
 
 
 def test_outcome_input_errors_are_one_line_and_record_nothing(desk: CallPortfolio) -> None:
@@ -272,4 +275,5 @@ def test_status_counts_open_and_flagged_calls(desk: CallPortfolio) -> None:
     task = task_of(desk, "D2")
     desk.done(task, "--outcome", "wrong-number", day="2026-03-11")
     status = desk.json("status")
-    assert status["calls"]["open"] == 1 and status["handed_over"] == 0
+    assert status["calls"]["open"] == 2 and status["calls"]["flagged"] == 1
+    assert status["handed_over"] == 0

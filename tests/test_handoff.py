@@ -266,3 +266,17 @@ def test_a_folder_delivery_holds_the_invoice_pdf_from_the_source(
     assert (folder / "invoices" / "F-1.pdf").read_bytes().startswith(b"%PDF-1.4 the invoice")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert "invoices/F-1.pdf" in [a["name"] for a in manifest["attachments"]]
+
+
+def test_a_handoff_the_agency_refuses_is_listed_as_not_delivered(
+    tmp_path: Path, smtp_server: SMTPTestServer, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/intake", method="POST").respond_with_data("no", status=401)
+    book = portfolio(tmp_path, smtp_server.port, http_agency(httpserver))
+    results = [book("run", "--date", day, "--quiet") for day in DAYS]
+    handoff = results[DAYS.index("2026-04-02")]
+    assert handoff.returncode == 1  # a failed message: cron sees it
+    assert "(401 UNAUTHORIZED): check 'token'" in handoff.stderr
+    listing = book.json("agency", "list")
+    assert {r["invoice"] for r in listing} == {"F-1", "F-2"}
+    assert all(r["agency_status"].startswith("dossier not delivered: failed") for r in listing)

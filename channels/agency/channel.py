@@ -77,7 +77,8 @@ class AgencyChannel(Channel):
     kind: ClassVar[str] = "agency"
     Config: ClassVar[type[ChannelConfig]] = AgencyConfig
     hands_over: ClassVar[bool] = True
-    contacts_debtor: ClassVar[bool] = True
+    contacts_debtor: ClassVar[bool] = False
+    """The agency is the recipient, not the debtor: the debtor's send window does not apply."""
 
     def __init__(self, config: ChannelConfig, context: ChannelContext) -> None:
         if not isinstance(config, AgencyConfig):

@@ -62,6 +62,10 @@ def debtor_json(debtor: Debtor) -> JSONObject:
         "language": debtor.language,
         "country": debtor.country,
         "tags": list(debtor.tags),
+        "contacts": [
+            {"name": c.name, "role": c.role, "phone": c.phone, "email": c.email}
+            for c in debtor.contacts
+        ],
     }
 
 

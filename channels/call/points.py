@@ -22,7 +22,7 @@ from jinja2 import (
 )
 
 from dunning.core.channel import OutgoingMessage
-from dunning.core.errors import ConfigError
+from dunning.core.errors import ConfigError, SendError
 
 LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 SHIPPED = ("phone-call",)
@@ -87,8 +87,10 @@ def render_points(env: Environment, message: OutgoingMessage) -> tuple[str, ...]
     try:
         text = env.get_template(f"{language}/{message.template}.txt").render(context)
     except TemplateError as error:
-        raise ConfigError(
-            f"call channel: talking points {language}/{message.template}.txt: {error}"
+        # Certainly no task was made: a permanent failure of this message, reported in the run.
+        raise SendError(
+            f"call channel: talking points {language}/{message.template}.txt cannot be "
+            f"rendered ({error}); correct the template"
         ) from None
     return tuple(
         line.strip()[2:].strip() for line in text.splitlines() if line.strip().startswith("- ")

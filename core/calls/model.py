@@ -34,7 +34,8 @@ OUTCOME_HELP = {
     CallOutcome.ARRANGEMENT: "instalments agreed: paused while they arrive on time",
     CallOutcome.IN_POST: "payment said to be sent: call again a few business days later",
     CallOutcome.IN_APPROVAL: "invoice in their approval flow: call again on a follow-up date",
-    CallOutcome.CONTACT_ABSENT: "the payer is away: call again when back (escalates the 2nd time)",
+    CallOutcome.CONTACT_ABSENT: "the payer is away: call again when back (escalates after "
+    "calls.escalate_absent_after times)",
     CallOutcome.CALLBACK: "they will call back: we fix a date and time and call then",
     CallOutcome.DISPUTE: "the invoice is disputed: ladder paused, flagged for a person",
     CallOutcome.NO_ANSWER: "nobody answered: retried per calls.retry.no_answer",

@@ -343,6 +343,14 @@ def _apply(
                 f"{what}; no retry left ({task.attempt} of {rule.max_attempts} calls made): "
                 "the ladder goes on"
             )
+            if outcome is CallOutcome.WRONG_NUMBER:  # a person must find the right number
+                flag = (
+                    f"wrong number: {task.contact_phone or 'the number'} does not reach the "
+                    "debtor; find the right one (and correct it in the source)"
+                )
+                _follow(ledger, pipeline, task, debtor, calendar.add_business_days(today, 1),
+                        "find the right number after a wrong number", result,
+                        attempt=task.attempt + 1, flag=flag)  # fmt: skip
             return
         due = calendar.add_business_days(today, rule.after_business_days)
         retry_flag = (

@@ -18,6 +18,8 @@ from dunning.core.commands.common import (
 )
 from dunning.core.errors import EXIT_PARTIAL, UsageError
 from dunning.core.handoff.agency_report import import_report, read_report
+from dunning.core.ledger.outbox import STEP
+from dunning.core.models import MessageState
 from dunning.core.payments import find_invoice_pipeline
 from dunning.core.runner import make_source
 from dunning.core.writeback import write_back_payments
@@ -89,6 +91,26 @@ def list_(config_path: Path | None, pipeline: str | None, as_json: bool) -> None
                             "collected": f"{latest.collected:.2f}" if latest else None,
                         }
                     )
+            agencies = {n for n, c in loaded.channels.items() if c.cls.hands_over}
+            for state in (MessageState.FAILED, MessageState.UNCERTAIN, MessageState.PENDING):
+                for message in ledger.outbox.in_state(state, loaded.name):
+                    if message.channel not in agencies or message.kind != STEP:
+                        continue
+                    for item in message.items:
+                        rows.append(
+                            {
+                                "pipeline": loaded.name,
+                                "debtor_id": message.debtor_id,
+                                "invoice": item.invoice_number,
+                                "handed_on": message.planned_for.isoformat(),
+                                "channel": message.channel,
+                                "reference": message.idempotency_key,
+                                "open_at_handoff": None,
+                                "agency_status": f"dossier not delivered: {state.value}"
+                                + (f" ({message.reason})" if message.reason else ""),
+                                "collected": None,
+                            }
+                        )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -99,7 +121,7 @@ def list_(config_path: Path | None, pipeline: str | None, as_json: bool) -> None
         status = row["agency_status"] or "no report yet"
         out.print(
             f"{row['invoice']} (debtor {row['debtor_id']}) handed over on {row['handed_on']} "
-            f"via {row['channel']}, {row['open_at_handoff']} open: {status}"
+            f"via {row['channel']}, {row['open_at_handoff'] or '?'} open: {status}"
         )
 
 

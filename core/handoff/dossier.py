@@ -47,7 +47,8 @@ class DossierCall:
     done_by: str | None = None
     note: str | None = None
     details: dict[str, str] = field(default_factory=dict)
-    """The outcome's facts (``promised_for``, ``reference``, ``back_on`` ...), as text."""
+    """The outcome's facts as recorded (``on``, ``at``, ``amount``, ``paid_on``, ``reference``,
+    ``instalments``), as text."""
 
 
 @dataclass(frozen=True, slots=True)
