@@ -280,3 +280,12 @@ def test_a_handoff_the_agency_refuses_is_listed_as_not_delivered(
     listing = book.json("agency", "list")
     assert {r["invoice"] for r in listing} == {"F-1", "F-2"}
     assert all(r["agency_status"].startswith("dossier not delivered: failed") for r in listing)
+    # The admin fixes the token; `agency resend` lets the next run deliver the dossier.
+    httpserver.clear()
+    httpserver.expect_request("/intake", method="POST").respond_with_json({"id": "AG-9"})
+    reference = next(r["reference"] for r in listing if r["invoice"] == "F-1")
+    assert "will be delivered by the next" in book.ok("agency", "resend", reference)
+    book.run("2026-04-04")
+    assert [b["debtor"]["id"] for _, b in posted(httpserver, "/intake")] == ["C1"]
+    again = book("agency", "resend", reference)
+    assert again.returncode == 2 and "is sent, not failed" in only_line(again.stderr)

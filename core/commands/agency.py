@@ -64,6 +64,30 @@ def import_(file: Path, config_path: Path | None, pipeline: str | None) -> None:
         sys.exit(EXIT_PARTIAL)
 
 
+@agency.command("resend")
+@click.argument("reference")
+@config_option
+@reports_errors
+def resend(reference: str, config_path: Path | None) -> None:
+    """Deliver a dossier again that failed for good (after fixing the cause, e.g. the token):
+    the next `dunning run` sends it. REFERENCE is the handoff's key from `agency list`."""
+    with opened(config_path) as (config, ledger):
+        message = ledger.outbox.by_key(reference)
+        if message is None or message.pipeline not in config.pipelines:
+            raise UsageError(f"no handoff {reference!r}; see `dunning agency list`")
+        loaded = config.pipeline(message.pipeline)
+        channel = loaded.channels.get(message.channel)
+        if channel is None or not channel.cls.hands_over or message.kind != STEP:
+            raise UsageError(f"{reference!r} is not a handoff to an agency")
+        if message.state is not MessageState.FAILED:
+            raise UsageError(
+                f"handoff {reference!r} is {message.state.value}, not failed; only a failed "
+                "dossier can be sent again (an uncertain one: ask the agency first)"
+            )
+        ledger.outbox.requeue_failed(message.id, "sent again by hand (dunning agency resend)")
+    click.echo(f"handoff {reference} will be delivered by the next `dunning run`")
+
+
 @agency.command("list")
 @config_option
 @pipeline_option

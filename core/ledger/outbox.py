@@ -292,6 +292,24 @@ class Outbox:
         """The channel failed in a way that leaves delivery unknown: report, never re-send."""
         self._set_state(message_id, MessageState.UNCERTAIN, reason)
 
+    def by_key(self, key: str) -> OutboxMessage | None:
+        found = self._load(messages.c.idempotency_key == key)
+        return found[0] if found else None
+
+    def requeue_failed(self, message_id: int, why: str) -> bool:
+        """A ``failed`` message back to ``pending`` with fresh attempts (a person fixed the
+        cause). False when it was not failed."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(messages)
+                .where(
+                    messages.c.id == message_id,
+                    messages.c.state == MessageState.FAILED.value,
+                )
+                .values(state=MessageState.PENDING.value, attempts=0, reason=why, updated_at=_now())
+            )
+            return result.rowcount == 1
+
     def cancel(self, message_id: int, reason: str) -> None:
         self._set_state(message_id, MessageState.CANCELLED, reason)
 
