@@ -18,6 +18,7 @@ from dunning.core.models import (
     Debtor,
     EarlyDiscount,
     Invoice,
+    PaymentDetails,
     Receipt,
     ResumeNote,
 )
@@ -95,6 +96,9 @@ class OutgoingMessage:
     """Set on ``agency-update`` messages: a handed-over invoice was paid to the creditor."""
     message_id: int = 0
     """The outbox row of this message (channels keeping records in the ledger key on it)."""
+    payment: PaymentDetails | None = None
+    """Set on ladder steps: how to pay (a payment link when there is one, the bank details and
+    the reference). Every reminder shows it."""
 
 
 class Connection(Protocol):

@@ -68,3 +68,19 @@ class BadRecipient(SendError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, retryable=False, bad_recipient=True)
+
+
+class OptedOut(BadRecipient):
+    """The recipient told the provider to stop (an SMS STOP, unsubscribed): this message is not
+    sent, and the engine remembers the opt-out so that no later run tries that address again
+    on a channel of the same kind."""
+
+
+class ChannelDown(SendError):
+    """The channel cannot send anything more this run (bad credentials, no balance left).
+
+    Raised from ``send``: this message and the rest of the channel's batch stay pending for
+    the next run, the run reports the reason and exits non-zero."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=True)

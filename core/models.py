@@ -66,6 +66,9 @@ class Debtor:
     """IANA zone (``Europe/Brussels``) for the send window (default: the pipeline's)."""
     contacts: tuple[ContactPerson, ...] = ()
     """Further people to call (a manager, the accounts-payable desk), as the source has them."""
+    address: tuple[str, ...] = ()
+    """Postal address lines as the source has them (street and number, postcode and city,
+    country): the address block of a printed letter."""
 
     def contact_with_role(self, role: str) -> ContactPerson | None:
         return next((c for c in self.contacts if c.role == role), None)
@@ -101,6 +104,9 @@ class Invoice:
     """Early-payment discount the invoice's terms offer (``2`` for 2%); ``None``: ask the config."""
     discount_days: int | None = None
     """Days after the invoice date within which the discount applies."""
+    payment_reference: str | None = None
+    """The reference the debtor quotes when paying (an RF creditor reference, a Dutch 16-digit
+    betalingskenmerk), as the source has it."""
 
     @property
     def is_dunnable(self) -> bool:
@@ -332,6 +338,23 @@ class EarlyDiscount:
     applies_to: tuple[str, ...] = ()
     """Numbers of the invoices the discount applies to (all of the message's when it equals
     them; a template names them when it is only some)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentDetails:
+    """How the debtor can pay what a message asks for: a link to pay online when there is one,
+    and always the bank details with the reference to quote."""
+
+    amount: Decimal
+    currency: str
+    reference: str
+    """The payment reference to quote: the invoice's own, else the invoice numbers."""
+    iban: str | None
+    url: str | None = None
+    """A link to pay online: a payment link made for this message (Mollie), else the invoice's
+    own payment URL from the source; ``None`` when there is neither."""
+    source: str = "bank"
+    """Where ``url`` comes from: ``mollie``, ``invoice``, or ``bank`` (no link)."""
 
 
 class ConfirmationEvent(enum.StrEnum):

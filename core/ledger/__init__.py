@@ -14,8 +14,10 @@ from dunning.core.ledger.handoffs import HandoffStore
 from dunning.core.ledger.invoices import InvoiceStore
 from dunning.core.ledger.ladders import LadderStore
 from dunning.core.ledger.letters import LetterStore
+from dunning.core.ledger.optouts import OptOutStore
 from dunning.core.ledger.outbox import Outbox, OutboxMessage, item_key, message_key
 from dunning.core.ledger.pauses import PauseStore
+from dunning.core.ledger.payment_links import PaymentLinkStore
 from dunning.core.ledger.payments import PaymentStore
 from dunning.core.ledger.runs import RunLog
 
@@ -34,6 +36,8 @@ class Ledger:
         self.letters = LetterStore(engine)
         self.calls = CallStore(engine)
         self.handoffs = HandoffStore(engine)
+        self.opt_outs = OptOutStore(engine)
+        self.payment_links = PaymentLinkStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Ledger:

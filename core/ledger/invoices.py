@@ -41,6 +41,7 @@ DEBTOR_COLUMNS = (
     debtors.c.country,
     debtors.c.timezone,
     debtors.c.contacts,
+    debtors.c.address,
 )
 """The columns :func:`debtor_from_values` reads, in its order (positional rows are faster)."""
 KINDS = {kind.value: kind for kind in DebtorKind}
@@ -52,6 +53,7 @@ def debtor_from_values(row: Sequence[Any]) -> Debtor:
         row[0], row[1], row[2], row[3], row[4], row[5], row[6],
         KINDS.get(row[7]) or DebtorKind(row[7]), tags_from_text(row[8]), row[9], row[10],
         contacts_from_text(row[11]) if row[11] else (),
+        tuple(row[12].split("\n")) if row[12] else (),
     )  # fmt: skip
 
 
@@ -90,6 +92,7 @@ INVOICE_COLUMNS = (
     invoices.c.paid_on,
     invoices.c.discount_percent,
     invoices.c.discount_days,
+    invoices.c.payment_reference,
 )
 """The columns :func:`invoice_from_values` reads, in its order (positional rows are faster)."""
 
@@ -102,7 +105,7 @@ def invoice_from_values(row: Sequence[Any]) -> Invoice:
         row[0], row[1], row[2], row[3], amount_total,
         amount_total if open_cents == total_cents else from_cents(open_cents),
         row[6], row[7], bool(row[8]), row[9], tags_from_text(row[10]), row[11],
-        Decimal(discount_percent) if discount_percent else None, row[13],
+        Decimal(discount_percent) if discount_percent else None, row[13], row[14],
     )  # fmt: skip
 
 
@@ -231,6 +234,7 @@ class InvoiceStore:
                 "country": d.country,
                 "timezone": d.timezone,
                 "contacts": contacts_to_text(d.contacts),
+                "address": "\n".join(d.address) or None,
             }
             for d in batch_debtors
         ]
@@ -255,6 +259,7 @@ class InvoiceStore:
                 "days_late": ((i.paid_on or today) - i.due_date).days,
                 "discount_percent": str(i.discount_percent) if i.discount_percent else None,
                 "discount_days": i.discount_days,
+                "payment_reference": i.payment_reference,
             }
             for i in batch_invoices
         ]
@@ -376,7 +381,7 @@ class InvoiceStore:
         with self.engine.connect() as connection:
             for row in connection.execute(query):
                 number, debtor_id, due_date, ladder_step, ladder_day = (
-                    row[0], row[1], row[3], row[14], row[15],
+                    row[0], row[1], row[3], row[15], row[16],
                 )  # fmt: skip
                 if skip is not None and skip(debtor_id, due_date, ladder_step, ladder_day):
                     continue
@@ -521,7 +526,7 @@ class InvoiceStore:
                     invoices.c.pipeline == pipeline, invoices.c.number.in_(wanted)
                 )
             )
-            return {row[0]: (invoice_from_values(row), bool(row[14])) for row in rows}
+            return {row[0]: (invoice_from_values(row), bool(row[15])) for row in rows}
 
     def find_pipelines_with_invoice(self, number: str) -> list[str]:
         with self.engine.connect() as connection:

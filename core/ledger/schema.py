@@ -42,6 +42,7 @@ debtors = Table(
     Column("timezone", String(64)),
     Column("last_contact_day", Date),
     Column("contacts", Text),
+    Column("address", Text),
 )
 
 invoices = Table(
@@ -69,6 +70,7 @@ invoices = Table(
     Column("ladder_day", Date),
     Column("days_late", Integer),
     Column("handed_over_on", Date),
+    Column("payment_reference", Text),
     Index("ix_invoices_debtor", "pipeline", "debtor_id"),
     Index("ix_invoices_paid_on", "pipeline", "paid_on"),
     Index(
@@ -305,4 +307,33 @@ agency_reports = Table(
         "reported_on",
         name="uq_agency_reports_line",
     ),
+)
+
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pipeline", String(100), nullable=False),
+    Column("debtor_id", String(200), nullable=False),
+    Column("channel_kind", String(50), nullable=False),
+    Column("address", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint(
+        "pipeline", "debtor_id", "channel_kind", "address", name="uq_opt_outs_address"
+    ),
+)
+
+payment_links = Table(
+    "payment_links",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pipeline", String(100), nullable=False),
+    Column("key", String(400), nullable=False, unique=True),
+    Column("provider", String(50), nullable=False),
+    Column("link_id", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -26,7 +26,8 @@ class CsvColumns(BaseModel):
     columns (``paid``, ``paid_date``, ``paid_amount``) are appended when a payment is written.
     ``debtor_tags``, ``country`` and ``timezone`` describe the debtor; ``tags``,
     ``discount_percent`` and ``discount_days`` the invoice; ``manager_name``, ``manager_phone``
-    and ``manager_email`` the debtor's management contact, whom a credit controller calls when
+    and ``manager_email`` the debtor's management contact; ``street``, ``postcode`` and ``city``
+    the postal address printed on letters, whom a credit controller calls when
     the payer keeps being absent (see docs/source-csv.md).
     """
 
@@ -43,6 +44,9 @@ class CsvColumns(BaseModel):
     debtor_tags: str = Field(default="debiteur_labels", min_length=1)
     country: str = Field(default="land", min_length=1)
     timezone: str = Field(default="tijdzone", min_length=1)
+    street: str = Field(default="adres", min_length=1)
+    postcode: str = Field(default="postcode", min_length=1)
+    city: str = Field(default="plaats", min_length=1)
     manager_name: str = Field(default="directie", min_length=1)
     manager_phone: str = Field(default="directie_telefoon", min_length=1)
     manager_email: str = Field(default="directie_email", min_length=1)
@@ -55,6 +59,7 @@ class CsvColumns(BaseModel):
     tags: str = Field(default="labels", min_length=1)
     discount_percent: str = Field(default="korting", min_length=1)
     discount_days: str = Field(default="kortingstermijn", min_length=1)
+    payment_reference: str = Field(default="betalingskenmerk", min_length=1)
     paid: str = Field(default="betaald", min_length=1)
     paid_date: str = Field(default="betaaldatum", min_length=1)
     paid_amount: str = Field(default="betaald_bedrag", min_length=1)

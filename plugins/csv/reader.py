@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from babel import Locale
+
 from dunning.core.models import ContactPerson, Debtor, Invoice, RowProblem
 from dunning.plugins.csv.config import CsvConfig
 from dunning.plugins.csv.header import HeaderMap
@@ -136,7 +138,17 @@ class RowReader:
             country=self._country(cells),
             timezone=self._timezone(cells),
             contacts=self._manager(cells),
+            address=self._address(cells),
         )
+
+    def _address(self, cells: list[str]) -> tuple[str, ...]:
+        street = self._cell(cells, "street")
+        place = " ".join(p for p in (self._cell(cells, "postcode"), self._cell(cells, "city")) if p)
+        country = self._cell(cells, "country").upper()
+        lines = [line for line in (street, place) if line]
+        if lines and country and country != "NL":
+            lines.append(Locale("en").territories.get(country, country).upper())
+        return tuple(lines)
 
     def _manager(self, cells: list[str]) -> tuple[ContactPerson, ...]:
         name = self._cell(cells, "manager_name")
@@ -187,6 +199,7 @@ class RowReader:
             paid_on=self.dates.parse(self._cell(cells, "paid_date")) if settled else None,
             discount_percent=discount_percent,
             discount_days=discount_days,
+            payment_reference=self._cell(cells, "payment_reference") or None,
         )
 
     def _date(self, cells: list[str], name: str, what: str) -> date:
