@@ -32,7 +32,7 @@ from dunning.core.channel import (
     PreviousContact,
 )
 from dunning.core.config import LoadedPipeline
-from dunning.core.errors import BadRecipient, SendError
+from dunning.core.errors import BadRecipient, ChannelDown, OptedOut, SendError
 from dunning.core.handoff.build import build_dossier
 from dunning.core.handoff.dossier import AgencyUpdate, Dossier
 from dunning.core.law.claim import Claim, build_claim
@@ -42,7 +42,16 @@ from dunning.core.law.tables import amounts
 from dunning.core.ledger import Ledger, OutboxMessage
 from dunning.core.ledger.letters import LetterProof
 from dunning.core.ledger.outbox import AGENCY_UPDATE, CONFIRMATION, STEP
-from dunning.core.models import Confirmation, ConfirmationEvent, Debtor, Invoice, Receipt
+from dunning.core.models import (
+    Confirmation,
+    ConfirmationEvent,
+    Debtor,
+    EarlyDiscount,
+    Invoice,
+    PaymentDetails,
+    Receipt,
+)
+from dunning.core.paylinks.details import PaymentLinks
 from dunning.core.policy.build import policy_rules
 from dunning.core.policy.discount import early_discount
 from dunning.core.progress import Progress
@@ -71,7 +80,17 @@ def make_channel(
 
 
 def _is_retryable(error: BaseException) -> bool:
-    return isinstance(error, SendError) and error.retryable and not error.bad_recipient
+    """Worth another attempt within this run (a channel that is down is not)."""
+    return (
+        isinstance(error, SendError)
+        and error.retryable
+        and not error.bad_recipient
+        and not isinstance(error, ChannelDown)
+    )
+
+
+class _StopChannel(Exception):
+    """The channel reported it cannot send anything more this run."""
 
 
 class Dispatcher:
@@ -101,6 +120,9 @@ class Dispatcher:
         self.retry_wait = retry_wait
         self.only_kind = only_kind
         self.rules = policy_rules(pipeline.config, now)
+        self.payments = PaymentLinks(
+            ledger, pipeline.name, pipeline.creditor, pipeline.config.payment_links
+        )
         self.legal = {s.name: s.legal for s in pipeline.steps if s.legal}
 
     def run(self) -> None:
@@ -109,6 +131,13 @@ class Dispatcher:
             for m in self.ledger.outbox.pending(self.pipeline.name)
             if self.only_kind is None or m.kind == self.only_kind
         ]
+        try:
+            self._run(pending)
+        finally:
+            self.payments.close()
+            self.summary.problems.extend(self.payments.problems)
+
+    def _run(self, pending: list[OutboxMessage]) -> None:
         by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
         for message in pending:
             by_channel[message.channel].append(message)
@@ -132,6 +161,10 @@ class Dispatcher:
                 for message in messages:
                     self._send_one(channel, connection, message)
                     self.progress.advance()
+        except _StopChannel:
+            left = self.ledger.outbox.pending(self.pipeline.name)
+            waiting = [m for m in left if m.channel == channel.context.name]
+            self.summary.retry_later += len(waiting)
         except SendError as error:
             # The provider could not be reached at all: what was not attempted stays pending.
             self.summary.problems.append(f"channel {channel.context.name!r}: {error}")
@@ -308,13 +341,26 @@ class Dispatcher:
         try:
             recipient = channel.recipient(debtor)
         except BadRecipient as error:
-            self.ledger.outbox.mark_failed(message.id, str(error), retry=False)
-            self.summary.bad_recipients += 1
-            self.summary.failed_per_step[message.step] += 1
-            self.summary.problems.append(f"not sent: {error}")
+            self._bad_recipient(message, str(error))
+            return
+        opted_out = self.ledger.opt_outs.reason(
+            self.pipeline.name, debtor.debtor_id, channel.kind, recipient
+        )
+        if opted_out is not None:
+            self._bad_recipient(
+                message,
+                f"debtor {debtor.debtor_id} ({debtor.name}) opted out of {channel.kind} at "
+                f"{recipient} ({opted_out}); use another channel for them",
+            )
             return
         if not self.ledger.outbox.claim(message.id, self.run_id, recipient):
             return
+        claim = self._claim(message, debtor, invoices)
+        discount = (
+            early_discount(invoices, debtor.debtor_id, self.rules, self.today)
+            if message.kind == STEP
+            else None
+        )
         outgoing = OutgoingMessage(
             idempotency_key=message.idempotency_key,
             pipeline=self.pipeline.name,
@@ -330,19 +376,31 @@ class Dispatcher:
                 for c in self.ledger.outbox.contacts_of(self.pipeline.name, debtor.debtor_id)
                 if c.planned_for < message.planned_for
             ),
-            early_discount=early_discount(invoices, debtor.debtor_id, self.rules, self.today)
-            if message.kind == STEP
-            else None,
+            early_discount=discount,
             resume_notes=tuple(item.note for item in message.items if item.note is not None),
             confirmation=self._confirmation(message),
-            claim=self._claim(message, debtor, invoices),
+            claim=claim,
             legal=self.legal.get(message.step) if message.kind == STEP else None,
             dossier=self._dossier(message, channel, debtor, invoices),
             agency_update=self._agency_update(message, debtor, invoices),
             message_id=message.id,
+            payment=self._payment(message, channel, invoices, claim, discount),
         )
         try:
             receipt = self._deliver(connection, outgoing)
+        except ChannelDown as error:
+            self.ledger.outbox.mark_failed(message.id, str(error), retry=True)
+            self.summary.problems.append(
+                f"channel {channel.context.name!r} stopped for this run: {error}; its messages "
+                "wait for the next run"
+            )
+            raise _StopChannel from None
+        except OptedOut as error:
+            self.ledger.opt_outs.add(
+                self.pipeline.name, debtor.debtor_id, channel.kind, recipient, str(error)
+            )
+            self._bad_recipient(message, f"{error} (remembered: not tried again)")
+            return
         except SendError as error:
             attempts_left = message.attempts + 1 < MAX_ATTEMPTS
             self._fail(message, str(error), retry=_is_retryable(error) and attempts_left)
@@ -360,6 +418,31 @@ class Dispatcher:
             self._keep_letter(message, channel, outgoing.claim)
         self.summary.sent += 1
         self.summary.sent_per_step[message.step] += 1
+
+    def _payment(
+        self,
+        message: OutboxMessage,
+        channel: Channel,
+        invoices: list[Invoice],
+        claim: Claim | None,
+        discount: EarlyDiscount | None,
+    ) -> PaymentDetails | None:
+        """How to pay what a ladder step asks for (not for call tasks or handoffs)."""
+        if message.kind != STEP or not channel.contacts_debtor or not invoices:
+            return None
+        if claim is not None:
+            amount = claim.total
+        elif discount is not None:
+            amount = discount.pay_amount
+        else:
+            amount = sum((i.amount_open for i in invoices), Decimal(0))
+        return self.payments.details(message.idempotency_key, invoices, amount)
+
+    def _bad_recipient(self, message: OutboxMessage, reason: str) -> None:
+        self.ledger.outbox.mark_failed(message.id, reason, retry=False)
+        self.summary.bad_recipients += 1
+        self.summary.failed_per_step[message.step] += 1
+        self.summary.problems.append(f"not sent: {reason}")
 
     def _deliver(self, connection: Connection, outgoing: OutgoingMessage) -> Receipt:
         for attempt in Retrying(

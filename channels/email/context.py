@@ -40,6 +40,7 @@ CONTEXT_VARIABLES = (
     "confirmation",
     "claim",
     "legal",
+    "payment",
 )
 """Every name a template may use (besides the filters ``money``, ``date``, ``percent`` and
 ``nl2br``)."""
@@ -169,4 +170,5 @@ def build_context(message: OutgoingMessage, language: str) -> dict[str, Any]:
         "confirmation": None if confirmation is None else ConfirmationDetails.of(confirmation),
         "claim": message.claim,
         "legal": message.legal,
+        "payment": message.payment,
     }

@@ -16,6 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SecretStr,
     field_validator,
     model_validator,
 )
@@ -339,6 +340,34 @@ class CallsConfig(Strict):
         return value
 
 
+class PaymentLinksConfig(Strict):
+    """A payment link per reminder (Mollie); see docs/payment-links.md."""
+
+    provider: Literal["mollie"] = "mollie"
+    api_key: SecretStr
+    """``live_...`` or ``test_...``; write ``${MOLLIE_API_KEY}`` and keep the key in ``.env``."""
+    base_url: str = "https://api.mollie.com"
+    description: str = "{creditor}: {invoices}"
+    """Shown to the debtor and on the payout; ``{invoices}`` is the invoice numbers."""
+    redirect_url: str | None = None
+    webhook_url: str | None = None
+    expires_after_days: int | None = Field(default=None, ge=1)
+    timeout: float = Field(default=30, gt=0)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    retry_wait_seconds: float = Field(default=1, ge=0)
+
+    @field_validator("description")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        try:
+            value.format(creditor="x", invoices="y")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(
+                "description may use {creditor} and {invoices} only (write {{ for a brace)"
+            ) from None
+        return value
+
+
 class DeskConfig(Strict):
     """``dunning desk``: where the web call desk listens. Any address other than the loopback
     needs ``token`` (or the environment variable ``DUNNING_DESK_TOKEN``)."""
@@ -364,6 +393,7 @@ class PipelineConfig(Strict):
     pauses: PausesConfig = PausesConfig()
     law: LawConfig = LawConfig()
     calls: CallsConfig = CallsConfig()
+    payment_links: PaymentLinksConfig | None = None
 
     @model_validator(mode="after")
     def _steps_are_consistent(self) -> PipelineConfig:
