@@ -27,6 +27,7 @@ LINKED = (
     "F-3;D3;Nobel;Nina Nobel;nina@nobel.nl;nl;01-02-2026;01-03-2026;50,00;"
     "https://pay.example.nl/F-3;1234 5678 9012 3456"
 )
+PAY = "https://paymentlink.mollie.com/payment/"
 LADDER = (
     "      - {name: friendly-reminder, after_due: 3, channel: email, template: friendly-reminder}\n"
 )
@@ -53,9 +54,9 @@ def created(link_id: str) -> Response:
         "_links": {
             "self": {"href": f"https://api.mollie.com/v2/payment-links/{link_id}"},
             "paymentLink": {
-                "href": f"https://paymentlink.mollie.com/payment/{link_id}/",
+                "href": f"{PAY}{link_id}/",
                 "type": "text/html",
-            },  # fmt: skip
+            },
         },
     }
     return Response(json.dumps(body), status=201, content_type="application/hal+json")
