@@ -141,7 +141,7 @@ def plan(
                 else:
                     report.print_diff(out, loaded.name, changes)
                 continue
-            result = plan_pipeline(ledger, loaded, today, now=now)
+            result = plan_pipeline(ledger, loaded, today, now=now, config_dir=config.directory)
             if as_json:
                 rows.extend(report.plan_rows(result))
             else:

@@ -12,8 +12,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from dunning.core.config import LoadedPipeline
+from dunning.core.fallback import choose_channels
 from dunning.core.ledger import Ledger
 from dunning.core.ledger.outbox import THANKS
 from dunning.core.models import Debtor, Plan, PlannedItem, PlannedMessage
@@ -68,6 +70,7 @@ def plan_pipeline(
     now: datetime | None = None,
     explain: bool = True,
     steps: Sequence[Step] | None = None,
+    config_dir: Path | None = None,
 ) -> Plan:
     """What the policy would send today, from the ledger as it stands (no sync, no writes).
 
@@ -106,6 +109,9 @@ def plan_pipeline(
             cache=cache,
         )
         plan.not_planned += not_due.count
+        plan.messages[:] = choose_channels(
+            plan.messages, ladder, pipeline, ledger, config_dir or Path.cwd()
+        )
         agency = {n for n, c in pipeline.channels.items() if c.cls.hands_over}
         if agency:
             plan.messages[:] = [

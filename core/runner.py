@@ -60,7 +60,9 @@ def run_pipeline(
             summary.notes.append(change)
         summary.calls_cancelled = cancel_calls_about(ledger, pipeline.name)
         ledger.ladders.record(pipeline.name, ladder_snapshot(pipeline))
-        plan = plan_pipeline(ledger, pipeline, today, now=now, explain=False)
+        plan = plan_pipeline(
+            ledger, pipeline, today, now=now, explain=False, config_dir=config.directory
+        )
         summary.not_due = plan.not_planned
         for message in plan.messages:
             if ledger.outbox.add(run_id, message):

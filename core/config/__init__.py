@@ -183,6 +183,14 @@ def load_config(path: Path, registry: Registry | None = None) -> LoadedConfig:
                     channel_config,
                 )
         for index, step in enumerate(pipeline.steps):
+            for alternative in step.fallback:
+                if alternative not in pipeline.channels:
+                    loc = (*base, "steps", index, "channel")
+                    problems.append(
+                        f"{document.where(loc)}: {dotted(loc)}: no channel named "
+                        f"{alternative!r} in this pipeline; channels: "
+                        f"{', '.join(pipeline.channels)}"
+                    )
             if step.channel not in pipeline.channels:
                 loc = (*base, "steps", index, "channel")
                 known = ", ".join(pipeline.channels)

@@ -135,6 +135,26 @@ class StepConfig(Strict):
     legal: Literal["nl_14_day_letter", "final_demand"] | None = None
     """``nl_14_day_letter``: the Dutch 14-day letter (consumers only, kept as proof);
     ``final_demand``: the message shows the full claim (principal, interest, costs, total)."""
+    fallback: list[str] = []
+    """Channels to use, in order, when ``channel`` cannot reach the debtor (no mobile number,
+    opted out). Written as a list in ``channel:`` (``channel: [whatsapp, sms, email]``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channel_list(cls, data: Any) -> Any:
+        """``channel: [whatsapp, sms, email]`` is ``channel: whatsapp`` with the rest as
+        ``fallback``."""
+        if isinstance(data, dict) and isinstance(data.get("channel"), list):
+            names = data["channel"]
+            if not names or not all(isinstance(n, str) for n in names):
+                raise ValueError("channel: give a channel name, or a list of channel names")
+            if len(set(names)) != len(names):
+                raise ValueError(f"channel: {names} names a channel twice")
+            if data.get("fallback"):
+                raise ValueError("give the fallback channels in the channel list or in "
+                                 "'fallback', not both")  # fmt: skip
+            return {**data, "channel": names[0], "fallback": names[1:]}
+        return data
 
     @field_validator("variants")
     @classmethod

@@ -37,6 +37,7 @@ def step_from_config(
         delays_in=config.delays_in or default_unit,  # type: ignore[arg-type]
         channel_kind=channel_kinds.get(config.channel, config.channel),
         contacts_debtor=config.channel not in silent_channels,
+        fallbacks=tuple(config.fallback),
         conditions=Conditions(
             min_open=when.min_open,
             max_open=when.max_open,

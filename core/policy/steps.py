@@ -49,6 +49,8 @@ class Step:
     min_open_amount: Decimal = Decimal("0.01")
     delays_in: DelayUnit = "calendar"
     channel_kind: str = ""
+    fallbacks: tuple[str, ...] = ()
+    """Channels to try, in order, when ``channel`` cannot reach a debtor (chosen in planning)."""
     contacts_debtor: bool = True
     """False for steps whose channel only creates work for us (a call task): no send window."""
     conditions: Conditions = Conditions()
