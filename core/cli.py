@@ -45,7 +45,7 @@ from dunning.core.models import MessageState, PauseKind
 from dunning.core.payments import mark_paid
 from dunning.core.planning import plan_pipeline
 from dunning.core.plugins import load_registry
-from dunning.core.runner import run_pipeline
+from dunning.core.runner import dry_run_pipeline, run_pipeline
 
 
 def _today_and_now(as_of: datetime | None, now_text: str | None) -> tuple[date, datetime]:
@@ -76,6 +76,11 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too (bad rows, bad addresses).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Sync and show what would be sent, and why; send, record and write back nothing.",
+)
 @now_option
 @reports_errors
 def run(
@@ -85,12 +90,16 @@ def run(
     as_json: bool,
     strict: bool,
     quiet: bool,
+    dry_run: bool,
     now_text: str | None,
 ) -> None:
     """Sync, plan, send and write back, for every pipeline (or --pipeline)."""
     today, now = _today_and_now(as_of, now_text)
     exit_code = EXIT_OK
     summaries = []
+    if dry_run:
+        _dry_run(config_path, pipeline, today, now, as_json, quiet)
+        return
     with opened(config_path) as (config, ledger):
         for loaded in chosen(config, pipeline):
             progress = progress_for(quiet or as_json)
@@ -105,6 +114,28 @@ def run(
     if as_json:
         click.echo(json.dumps(summaries, indent=2))
     sys.exit(exit_code)
+
+
+def _dry_run(
+    config_path: Path | None,
+    pipeline: str | None,
+    today: date,
+    now: datetime,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    rows: list[dict[str, Any]] = []
+    with opened(config_path) as (config, ledger):
+        for loaded in chosen(config, pipeline):
+            progress = progress_for(quiet or as_json)
+            summary, result = dry_run_pipeline(config, loaded, ledger, today, progress, now)
+            report.print_problems(summary.problems, summary.notes)
+            if as_json:
+                rows.extend(report.plan_rows(result))
+            else:
+                report.print_plan(out, loaded.name, result, False)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
 
 
 @main.command()

@@ -15,6 +15,7 @@ from dunning.core.config import LoadedConfig, LoadedPipeline
 from dunning.core.dispatch import Dispatcher
 from dunning.core.handoff.notify import plan_agency_updates
 from dunning.core.ledger import Ledger
+from dunning.core.models import Plan
 from dunning.core.planning import plan_pipeline
 from dunning.core.policy.build import ladder_snapshot
 from dunning.core.progress import NoProgress, Progress
@@ -92,3 +93,32 @@ def run_pipeline(
         summary.uncertain_found += ledger.outbox.mark_uncertain([run_id])
         ledger.runs.finish(run_id, status, summary.to_dict())
     return summary
+
+
+def dry_run_pipeline(
+    config: LoadedConfig,
+    pipeline: LoadedPipeline,
+    ledger: Ledger,
+    today: date,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> tuple[RunSummary, Plan]:
+    """Sync the source into the ledger and plan, as a run would, but send nothing, record no
+    message, end no pause and write nothing back: what ``dunning run`` would do today."""
+    progress = progress or NoProgress()
+    now = now or datetime.now(UTC)
+    summary = RunSummary(pipeline=pipeline.name, as_of=today)
+    run_id, _ = ledger.runs.start(pipeline.name, today)
+    status = "failed"
+    try:
+        source = make_source(config, pipeline)
+        sync_source(source, ledger, pipeline.name, run_id, summary, progress)
+        plan = plan_pipeline(
+            ledger, pipeline, today, now=now, explain=True, config_dir=config.directory
+        )
+        summary.planned = len(plan.messages)
+        summary.not_due = plan.not_planned
+        status = "dry-run"
+    finally:
+        ledger.runs.finish(run_id, status, summary.to_dict())
+    return summary, plan
