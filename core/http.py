@@ -41,6 +41,14 @@ class RetryPolicy:
     max_retry_after_seconds: float = 60.0
     max_wait_seconds: float = 30.0
     timeout: float = 30.0
+    replay_after_send: bool = True
+    """False for providers without an idempotency key: a request that went out but got no answer
+    in time raises :class:`AnswerLost` instead of being sent again."""
+
+
+class AnswerLost(Exception):
+    """The request went out but no answer came: it may have taken effect. Deliberately not a
+    ``SendError``: the engine marks the message ``uncertain`` and never re-sends it by itself."""
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -116,6 +124,14 @@ def call_with_retries(
             response = session.request(
                 method, url, timeout=policy.timeout, allow_redirects=False, **kwargs
             )
+        except requests.ReadTimeout:
+            if not policy.replay_after_send:
+                raise AnswerLost(
+                    f"{what} got the request but did not answer within {policy.timeout:g} s, so "
+                    "the message may have gone out; it is not sent again automatically: check "
+                    "the provider's log, then resolve it"
+                ) from None
+            raise Transient(f"{what} did not answer within {policy.timeout:g} s") from None
         except requests.Timeout:
             raise Transient(f"{what} did not answer within {policy.timeout:g} s") from None
         except requests.ConnectionError as exc:

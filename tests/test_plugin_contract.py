@@ -57,15 +57,19 @@ def test_in_tree_plugins_come_through_the_entry_point_group():
 
 
 def test_blocked_plugins_are_not_loaded(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DUNNING_DISABLE_PLUGINS", "email, csv, call, agency")
+    monkeypatch.setenv(
+        "DUNNING_DISABLE_PLUGINS", "email, csv, call, agency, letter, sms, whatsapp"
+    )
     registry = load_registry(get_plugin_manager())
     assert registry.sources == {} and registry.channels == {}
 
 
 def test_unknown_kind_lists_what_is_installed():
     registry = load_registry()
-    with pytest.raises(PluginError, match="installed channel types: agency, call, email"):
-        registry.channel("whatsapp")
+    with pytest.raises(
+        PluginError, match="installed channel types: agency, call, email, letter, sms, whatsapp"
+    ):
+        registry.channel("pigeon")
 
 
 def test_a_kind_registered_twice_is_a_start_up_error():
