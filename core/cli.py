@@ -40,6 +40,7 @@ from dunning.core.config import LoadedPipeline, default_config_path, load_config
 from dunning.core.config.yamlfile import ConfigPath, YamlDocument, dotted, read_yaml
 from dunning.core.dispatch import make_channel
 from dunning.core.errors import EXIT_OK, EXIT_PARTIAL, ConfigError
+from dunning.core.fallback import plan_recipients
 from dunning.core.ladder_diff import ladder_diff
 from dunning.core.models import MessageState, PauseKind
 from dunning.core.payments import mark_paid
@@ -130,10 +131,11 @@ def _dry_run(
             progress = progress_for(quiet or as_json)
             summary, result = dry_run_pipeline(config, loaded, ledger, today, progress, now)
             report.print_problems(summary.problems, summary.notes)
+            who = plan_recipients(result.messages, loaded, ledger, config.directory)
             if as_json:
-                rows.extend(report.plan_rows(result))
+                rows.extend(report.plan_rows(result, who))
             else:
-                report.print_plan(out, loaded.name, result, False)
+                report.print_plan(out, loaded.name, result, False, who)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
 
@@ -173,10 +175,11 @@ def plan(
                     report.print_diff(out, loaded.name, changes)
                 continue
             result = plan_pipeline(ledger, loaded, today, now=now, config_dir=config.directory)
+            who = plan_recipients(result.messages, loaded, ledger, config.directory)
             if as_json:
-                rows.extend(report.plan_rows(result))
+                rows.extend(report.plan_rows(result, who))
             else:
-                report.print_plan(out, loaded.name, result, verbose)
+                report.print_plan(out, loaded.name, result, verbose, who)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
 

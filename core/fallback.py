@@ -43,7 +43,7 @@ class ChannelChooser:
             return (step.channel, *letters)
         return (step.channel,)
 
-    def _channel(self, name: str) -> Channel:
+    def channel(self, name: str) -> Channel:
         if name not in self.instances:
             from dunning.core.dispatch import make_channel  # dispatch imports planning's peers
 
@@ -57,7 +57,7 @@ class ChannelChooser:
             return message
         passed: list[str] = []
         for name in chain:
-            channel = self._channel(name)
+            channel = self.channel(name)
             try:
                 address = channel.recipient(message.debtor)
             except BadRecipient as error:
@@ -97,3 +97,21 @@ def choose_channels(
     if not any(len(chooser.chain(s)) > 1 for s in steps):
         return messages
     return [chooser.choose(m, by_name[m.step]) if m.step in by_name else m for m in messages]
+
+
+def plan_recipients(
+    messages: list[PlannedMessage], pipeline: LoadedPipeline, ledger: Ledger, config_dir: Path
+) -> dict[tuple[str, str], str]:
+    """Who each planned message goes to, per (debtor, channel), as the channel will address it
+    (an email address, a phone number, a postal address, the agency); for showing a plan."""
+    chooser = ChannelChooser(pipeline, ledger, config_dir)
+    found: dict[tuple[str, str], str] = {}
+    for message in messages:
+        key = (message.debtor.debtor_id, message.channel)
+        if key in found or message.channel not in pipeline.channels:
+            continue
+        try:
+            found[key] = chooser.channel(message.channel).recipient(message.debtor)
+        except BadRecipient as error:
+            found[key] = f"unreachable: {error}"
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -14,14 +15,17 @@ from dunning.core.models import Plan
 from dunning.core.summary import RunSummary
 
 
-def plan_rows(plan: Plan) -> list[dict[str, Any]]:
-    """One row per planned message, JSON-ready."""
+def plan_rows(
+    plan: Plan, recipients: Mapping[tuple[str, str], str] | None = None
+) -> list[dict[str, Any]]:
+    """One row per planned message, JSON-ready; ``recipients`` as :func:`plan_recipients`."""
+    found = recipients or {}
     return [
         {
             "pipeline": m.pipeline,
             "debtor_id": m.debtor.debtor_id,
             "debtor": m.debtor.name,
-            "recipient": m.debtor.email if m.channel else None,
+            "recipient": found.get((m.debtor.debtor_id, m.channel), m.debtor.email),
             "channel": m.channel,
             "step": m.step,
             "template": m.template,
@@ -42,14 +46,21 @@ def plan_rows(plan: Plan) -> list[dict[str, Any]]:
     ]
 
 
-def print_plan(console: Console, pipeline: str, plan: Plan, verbose: bool) -> None:
+def print_plan(
+    console: Console,
+    pipeline: str,
+    plan: Plan,
+    verbose: bool,
+    recipients: Mapping[tuple[str, str], str] | None = None,
+) -> None:
+    found = recipients or {}
     table = Table(title=f"Plan for {pipeline}: {len(plan.messages)} message(s)")
     for column in ("debtor", "to", "channel", "step", "invoices", "open", "why"):
         table.add_column(column, overflow="fold")
     for message in plan.messages:
         table.add_row(
             f"{message.debtor.name} ({message.debtor.debtor_id})",
-            message.debtor.email or "-",
+            found.get((message.debtor.debtor_id, message.channel), message.debtor.email or "-"),
             message.channel,
             message.step,
             "\n".join(i.invoice.number for i in message.items),

@@ -70,6 +70,8 @@ def test_the_first_channel_that_reaches_the_debtor_is_used_and_the_plan_says_why
     assert {d: row["channel"] for d, row in plan.items()} == {
         "D1": "whatsapp", "D2": "email", "D3": "email",
     }  # fmt: skip
+    assert plan["D1"]["recipient"] == "31612345678"  # as WhatsApp's `to`
+    assert plan["D2"]["recipient"] == "vera@vast.nl"
     why = {d: row["invoices"][0]["reason"] for d, row in plan.items()}
     assert "by email, as whatsapp:" in why["D2"] and "mobile" in why["D2"]
     assert "by email, as whatsapp: opted out (STOP sent by the debtor)" in why["D3"]
