@@ -17,7 +17,10 @@ Example::
       print_service:            # optional
         to: print@post.example.nl
         from_address: debiteuren@voorbeeld.nl
-        smtp: {host: smtp.voorbeeld.nl, username: debiteuren, password: ${PRINT_SMTP_PASSWORD}}
+        smtp:                   # block style: ${...} inside {...} is a YAML error
+          host: smtp.voorbeeld.nl
+          username: debiteuren
+          password: ${PRINT_SMTP_PASSWORD}
 """
 
 from __future__ import annotations

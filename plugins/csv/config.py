@@ -25,10 +25,11 @@ class CsvColumns(BaseModel):
     ``due_date`` and ``amount``. Every other column may be absent from the file; the write-back
     columns (``paid``, ``paid_date``, ``paid_amount``) are appended when a payment is written.
     ``debtor_tags``, ``country`` and ``timezone`` describe the debtor; ``tags``,
-    ``discount_percent`` and ``discount_days`` the invoice; ``manager_name``, ``manager_phone``
-    and ``manager_email`` the debtor's management contact; ``street``, ``postcode`` and ``city``
-    the postal address printed on letters, whom a credit controller calls when
-    the payer keeps being absent (see docs/source-csv.md).
+    ``discount_percent`` and ``discount_days`` the invoice; ``payment_reference`` the reference
+    the debtor quotes when paying. ``manager_name``, ``manager_phone`` and ``manager_email`` are
+    the debtor's management contact, whom a credit controller calls when the payer keeps being
+    absent; ``street``, ``postcode`` and ``city`` the postal address printed on letters (a
+    country line is added for debtors outside NL). See docs/source-csv.md.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

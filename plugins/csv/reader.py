@@ -144,9 +144,9 @@ class RowReader:
     def _address(self, cells: list[str]) -> tuple[str, ...]:
         street = self._cell(cells, "street")
         place = " ".join(p for p in (self._cell(cells, "postcode"), self._cell(cells, "city")) if p)
-        country = self._cell(cells, "country").upper()
+        country = self._country(cells) if street or place else None
         lines = [line for line in (street, place) if line]
-        if lines and country and country != "NL":
+        if street and place and country and country != "NL":
             lines.append(Locale("en").territories.get(country, country).upper())
         return tuple(lines)
 
