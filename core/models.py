@@ -161,6 +161,10 @@ class Payment:
     paid_on: date
     origin: str = "manual"
     reference: str | None = None
+    key: str | None = None
+    """Stable per payment the ledger recorded (``dunning-<pipeline>-payment-<id>``): a source
+    stores it with the payment (a transaction identifier) so that writing the same payment back
+    again, after a lost answer or a crash, is recognised and not done twice."""
 
 
 class MessageState(enum.StrEnum):

@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import inspect
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -676,6 +677,29 @@ def test_all_quoted_file_gets_quoted_cells_and_keeps_its_mode(tmp_path: Path) ->
         f'{header};"betaald";"betaaldatum";"betaald_bedrag"\n{row};"ja";"02-04-2024";"10,00"\n'
     )
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_keyed_payment_is_written_once_even_when_the_ledger_expects_less_open(
+    tmp_path: Path,
+) -> None:
+    """A partial payment written, then its answer lost: the next sync takes the unwritten
+    payment off the file's (already lowered) open amount once more, so the ledger's invoice
+    shows too little open; the key still recognises the payment as written."""
+    path = write_csv(tmp_path, [HEADER, GOOD_1])
+    source = make_source(tmp_path)
+    invoice = invoices(sync_all(source))["F-001"]
+    payment = Payment("F-001", Decimal("234.56"), date(2024, 4, 2), key="dunning-main-payment-7")
+    source.register_payment(invoice, payment)
+    after_first = path.read_bytes()
+    assert after_first.splitlines()[0].endswith(b";betaald_kenmerken")
+    assert after_first.splitlines()[1].endswith(b";02-04-2024;234,56;dunning-main-payment-7")
+    ledger_view = replace(invoice, amount_open=Decimal("765.44"))  # 1234.56 - 2 x 234.56
+    source.register_payment(ledger_view, payment)
+    assert path.read_bytes() == after_first
+    second = Payment("F-001", Decimal("100.00"), date(2024, 4, 2), key="dunning-main-payment-8")
+    source.register_payment(ledger_view, second)
+    row = path.read_bytes().splitlines()[1]
+    assert row.endswith(b";02-04-2024;334,56;dunning-main-payment-7 dunning-main-payment-8")
 
 
 def test_partial_payment_lowers_the_open_amount(tmp_path: Path) -> None:

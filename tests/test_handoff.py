@@ -141,8 +141,8 @@ def test_payment_at_the_source_after_handoff_is_told_to_the_agency_once(
     book.run("2026-04-07")
     # The rest is paid at the source: the export now says F-1 is paid in full.
     rows = (tmp_path / "invoices.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[0].endswith(";betaald;betaaldatum;betaald_bedrag")
-    rows = [";".join([*r.split(";")[:-3], "ja", "08-04-2026", "1234,56"])
+    assert rows[0].endswith(";betaald;betaaldatum;betaald_bedrag;betaald_kenmerken")
+    rows = [";".join([*r.split(";")[:-4], "ja", "08-04-2026", "1234,56", r.split(";")[-1]])
             if r.startswith("F-1;") else r for r in rows]  # fmt: skip
     book.header = rows[0]
     book.write_rows(rows[1:])

@@ -80,6 +80,7 @@ class PaymentStore:
                         r.paid_on,
                         r.origin,
                         r.reference,
+                        key=f"dunning-{pipeline}-payment-{r.id}",
                     ),
                     r.writeback_error,
                 )

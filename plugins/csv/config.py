@@ -64,6 +64,7 @@ class CsvColumns(BaseModel):
     paid: str = Field(default="betaald", min_length=1)
     paid_date: str = Field(default="betaaldatum", min_length=1)
     paid_amount: str = Field(default="betaald_bedrag", min_length=1)
+    paid_keys: str = Field(default="betaald_kenmerken", min_length=1)
 
 
 REQUIRED_FIELDS: tuple[str, ...] = (
@@ -76,7 +77,7 @@ REQUIRED_FIELDS: tuple[str, ...] = (
 )
 """Logical fields whose header must be in the file; every other column is optional."""
 
-WRITEBACK_FIELDS: tuple[str, ...] = ("paid", "paid_date", "paid_amount")
+WRITEBACK_FIELDS: tuple[str, ...] = ("paid", "paid_date", "paid_amount", "paid_keys")
 """Columns ``register_payment`` writes, appended to the header (in this order) when absent."""
 
 

@@ -37,12 +37,12 @@ def write_payment(path: Path, config: CsvConfig, invoice: Invoice, payment: Paym
     left open, and, when the file has an ``amount_open`` column, the new open amount. Missing
     write-back columns are appended to the header.
 
-    Idempotent: the payment counts as already written, and the file is left as it is, when the
+    Idempotent: a payment with a ``key`` is written once; its key goes into the row's
+    ``paid_keys`` column, and a payment whose key is there already leaves the file as it is (a
+    retry after a crash or a lost answer). A payment without a key counts as written when the
     row's paid date is ``payment.paid_on``, its paid amount is at least ``payment.amount``, and
-    its open amount is no more than ``invoice.amount_open``. ``invoice`` is the ledger's view,
-    whose open amount already has every payment not yet written back taken off; so a second
-    payment of the same invoice on the same day (the ledger still expects less open than the
-    file shows) is written, while a repeat of one already in the file is not.
+    its open amount is no more than ``invoice.amount_open`` (the ledger's view, with every
+    payment not yet written back taken off).
 
     Raises :class:`SourceError` (file unchanged) for an unknown invoice number, a non-positive
     payment, a row whose amounts cannot be read, or a failing write.
@@ -109,6 +109,8 @@ def _copy_with_payment(
     header_cells = list(header_record.cells)
     indexes = dict(header.indexes)
     for name in WRITEBACK_FIELDS:
+        if name == "paid_keys" and payment.key is None:
+            continue  # the column is only added for payments that carry a key
         if name not in indexes:
             indexes[name] = len(header_cells)
             header_cells.append(getattr(config.columns, name))
@@ -178,9 +180,13 @@ def _apply(
         open_before = total - paid_before
 
     dates = DateFormat(config.date_format)
+    written_keys = header.cell(cells, "paid_keys").split() if header.has("paid_keys") else []
+    if payment.key is not None and payment.key in written_keys:
+        return None  # this very payment was written before (its answer was lost)
     last_paid_on = dates.parse(header.cell(cells, "paid_date"))
     if (
-        last_paid_on == payment.paid_on
+        payment.key is None
+        and last_paid_on == payment.paid_on
         and paid_before >= payment.amount
         and open_before <= invoice.amount_open
     ):
@@ -199,6 +205,8 @@ def _apply(
         put("paid", PAID_MARK)
     if header.has("amount_open"):
         put("amount_open", format_amount(max(open_after, Decimal("0.00")), config.decimal))
+    if payment.key is not None:
+        put("paid_keys", " ".join([*written_keys, payment.key]))
     return new_cells
 
 
