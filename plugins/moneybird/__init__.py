@@ -1,0 +1,1 @@
+"""The Moneybird source plugin (in progress)."""
