@@ -35,6 +35,7 @@ from dunning.core.config import LoadedPipeline
 from dunning.core.errors import BadRecipient, ChannelDown, OptedOut, SendError
 from dunning.core.handoff.build import build_dossier
 from dunning.core.handoff.dossier import AgencyUpdate, Dossier
+from dunning.core.http import AnswerLost
 from dunning.core.law.claim import Claim, build_claim
 from dunning.core.law.costs import BE_LIMITS
 from dunning.core.law.deadline import fourteen_day_term
@@ -404,6 +405,11 @@ class Dispatcher:
         except SendError as error:
             attempts_left = message.attempts + 1 < MAX_ATTEMPTS
             self._fail(message, str(error), retry=_is_retryable(error) and attempts_left)
+            return
+        except AnswerLost as error:
+            self.ledger.outbox.mark_uncertain_one(message.id, str(error))
+            self.summary.uncertain_found += 1
+            self.summary.problems.append(f"uncertain: message {message.idempotency_key}: {error}")
             return
         except Exception as error:
             self.ledger.outbox.mark_uncertain_one(

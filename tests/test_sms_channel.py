@@ -622,7 +622,7 @@ def test_a_provider_that_never_answers_is_not_sent_to_again(tmp_path: Path):
     the message becomes uncertain (not a SendError) and is not repeated."""
     with silent_server() as url:
         channel = messagebird(url, tmp_path, timeout=0.2, max_attempts=2)
-        with pytest.raises(AnswerLost, match=r"did not answer within 0\.2 s") as caught:
+        with pytest.raises(AnswerLost, match=r"none within 0\.2 s") as caught:
             send(channel)
     assert not isinstance(caught.value, SendError)
 
@@ -919,3 +919,48 @@ def test_a_debtor_who_opted_out_is_not_texted_again(
     assert any(
         "debtor D1 (Bakker B.V.) opted out of sms at +31612345678" in line for line in problems
     ), problems
+
+
+@pytest.mark.timeout(30)
+def test_a_provider_that_hangs_up_after_the_request_is_not_sent_to_again(tmp_path: Path):
+    """The server reads the request and closes the connection without an answer: the text may
+    have gone out, so it is not sent again (one request, the message becomes uncertain)."""
+    import socket
+    import threading
+
+    received: list[bytes] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            received.append(connection.recv(65536))
+            connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        channel = messagebird(url, tmp_path, timeout=2, max_attempts=3)
+        with pytest.raises(AnswerLost, match="the connection broke"):
+            send(channel)
+    finally:
+        listener.close()
+    assert len(received) == 1
+
+
+def test_a_provider_that_is_not_running_is_retried_later(tmp_path: Path):
+    """Nothing listens: nothing was sent, so the attempts are repeated and then deferred."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    channel = messagebird(f"http://127.0.0.1:{port}", tmp_path, timeout=2, max_attempts=2)
+    with pytest.raises(SendError) as caught:
+        send(channel)
+    assert caught.value.retryable

@@ -25,10 +25,10 @@ from werkzeug import Request, Response
 
 from dunning.channels.whatsapp import WhatsAppChannel, WhatsAppConfig
 from dunning.channels.whatsapp.answers import UnreadableAnswer
-from dunning.channels.whatsapp.client import AnswerLost
 from dunning.core.channel import ChannelContext, OutgoingMessage
 from dunning.core.cli import main
 from dunning.core.errors import BadRecipient, ChannelDown, ConfigError, OptedOut, SendError
+from dunning.core.http import AnswerLost
 from dunning.core.models import Creditor, Debtor, Invoice, PaymentDetails, Receipt
 from dunning.core.plugins import load_registry
 from dunning.core.testing.channels import ChannelUnderTest, check_channel

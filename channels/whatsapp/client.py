@@ -18,12 +18,8 @@ from requests.adapters import HTTPAdapter
 
 from dunning.channels.whatsapp.answers import PROVIDER, Attempt, judge, receipt_of
 from dunning.channels.whatsapp.config import WhatsAppConfig
-from dunning.core.http import call_with_retries
+from dunning.core.http import AnswerLost, call_with_retries
 from dunning.core.models import Receipt
-
-
-class AnswerLost(Exception):
-    """The request went out but no answer came within ``timeout``: it may have been delivered."""
 
 
 class _NoReplayAdapter(HTTPAdapter):

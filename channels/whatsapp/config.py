@@ -129,4 +129,5 @@ class WhatsAppConfig(ChannelConfig):
             wait_seconds=self.retry_wait_seconds,
             max_retry_after_seconds=self.max_retry_after_seconds,
             timeout=self.timeout,
+            replay_after_send=False,  # no idempotency key: a request that went out is not repeated
         )
