@@ -39,13 +39,13 @@ from dunning.core.commands.law import law as law_commands
 from dunning.core.config import LoadedPipeline, default_config_path, load_config
 from dunning.core.config.yamlfile import ConfigPath, YamlDocument, dotted, read_yaml
 from dunning.core.dispatch import make_channel
-from dunning.core.errors import EXIT_OK, EXIT_PARTIAL, ConfigError
+from dunning.core.errors import EXIT_OK, EXIT_PARTIAL, ConfigError, PluginError
 from dunning.core.fallback import plan_recipients
 from dunning.core.ladder_diff import ladder_diff
 from dunning.core.models import MessageState, PauseKind
 from dunning.core.payments import mark_paid
 from dunning.core.planning import plan_pipeline
-from dunning.core.plugins import load_registry
+from dunning.core.plugins import load_registry, plugin_commands
 from dunning.core.runner import dry_run_pipeline, run_pipeline
 
 
@@ -355,6 +355,21 @@ for command in (
     *agency_commands.COMMANDS,
 ):
     main.add_command(command)
+
+
+def _add_plugin_commands() -> None:
+    """Commands plugins bring (``dunning moneybird ...``); a clash with a built-in is an error."""
+    try:
+        commands = plugin_commands()
+    except PluginError:
+        return  # a broken plugin is reported by the command that needs it
+    for command in commands:
+        if command.name in main.commands:
+            raise PluginError(f"a plugin registers the command {command.name!r}, which exists")
+        main.add_command(command)
+
+
+_add_plugin_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import click
 import pluggy
 
 from dunning.core import PROJECT_NAME
@@ -42,3 +43,10 @@ def dunning_register_channels(register: Callable[[type[Channel]], None]) -> None
     ``channels: {<name>: {type: ...}}``; unique across plugins. ``ChannelClass.Config`` validates
     the rest of that channel's section. Nothing is returned.
     """
+
+
+@hookspec
+def dunning_register_commands(register: Callable[[click.Command], None]) -> None:
+    """Register command-line commands of the plugin: call ``register(command)`` per click
+    command or group (``dunning moneybird administrations``). Its name must not clash with a
+    built-in command or another plugin's (a clash is a start-up error naming both)."""

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import click
 import pluggy
 
 from dunning.core import PROJECT_NAME, hookspecs
@@ -101,3 +102,11 @@ def load_registry(manager: pluggy.PluginManager | None = None) -> Registry:
 
             impl.function(register=register)
     return registry
+
+
+def plugin_commands(manager: pluggy.PluginManager | None = None) -> list[click.Command]:
+    """The command-line commands plugins register (``dunning_register_commands``)."""
+    manager = manager or get_plugin_manager()
+    commands: list[click.Command] = []
+    manager.hook.dunning_register_commands(register=commands.append)
+    return commands

@@ -22,7 +22,12 @@ from dunning.core.progress import NoProgress, Progress
 from dunning.core.source import Source, SourceContext
 from dunning.core.summary import RunSummary
 from dunning.core.sync import sync_source
-from dunning.core.writeback import mirror_call_tasks, write_back_payments
+from dunning.core.writeback import (
+    mirror_call_tasks,
+    take_over_invoices,
+    write_back_notes,
+    write_back_payments,
+)
 
 
 def make_source(config: LoadedConfig, pipeline: LoadedPipeline) -> Source:
@@ -70,6 +75,7 @@ def run_pipeline(
                 summary.planned += 1
             else:
                 summary.already_planned += 1
+        take_over_invoices(source, ledger, pipeline.name, today, summary)
         for notice in plan_agency_updates(ledger, pipeline, today):
             if ledger.outbox.add(run_id, notice):
                 summary.agency_updates += 1
@@ -86,6 +92,7 @@ def run_pipeline(
             source=source,
         ).run()
         write_back_payments(source, ledger, pipeline.name, summary)
+        write_back_notes(source, ledger, pipeline.name, summary)
         if pipeline.config.calls.mirror_to_source:
             mirror_call_tasks(source, ledger, pipeline.name, summary)
         status = "completed" if summary.exit_code == 0 else "partial"

@@ -34,6 +34,9 @@ class Capability(enum.StrEnum):
     """``create_task`` mirrors a call task into the platform's own task list."""
     INVOICE_DOCUMENTS = "invoice_documents"
     """``invoice_document`` returns the invoice's PDF (for the agency dossier)."""
+    OWN_REMINDERS = "own_reminders"
+    """The platform sends reminders of its own: ``take_over`` pauses them for an invoice the
+    pipeline starts chasing, ``let_go`` resumes them, so a debtor never gets two sets."""
 
 
 class SourceConfig(BaseModel):
@@ -105,3 +108,15 @@ class Source(ABC):
         Optional capability (:attr:`Capability.INVOICE_DOCUMENTS`); used for the agency
         dossier. Raises :class:`~dunning.core.errors.SourceError` when it cannot be read."""
         return None
+
+    def take_over(self, invoice: Invoice) -> None:
+        """Pause the platform's own reminders for ``invoice``: the pipeline chases it now.
+
+        Optional capability (:attr:`Capability.OWN_REMINDERS`); called once per invoice, before
+        its first step goes out, and again on the next run when it raised
+        :class:`~dunning.core.errors.SourceError`. Must be idempotent."""
+        raise PluginError(f"source type {self.kind!r} has no reminders of its own to pause")
+
+    def let_go(self, invoice: Invoice) -> None:
+        """Resume the platform's own reminders for ``invoice`` (the pipeline let it go)."""
+        raise PluginError(f"source type {self.kind!r} has no reminders of its own to resume")

@@ -39,6 +39,8 @@ class RunSummary:
     calls_cancelled: int = 0
     """Open call tasks cancelled: everything they were about was paid or handed over."""
     tasks_mirrored: int = 0
+    notes_written: int = 0
+    """Messages noted on their invoices at the source."""
     sent_per_step: Counter[str] = field(default_factory=Counter)
     failed_per_step: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)

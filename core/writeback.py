@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from dunning.core.errors import DunningError
 from dunning.core.ledger import Ledger
+from dunning.core.ledger.outbox import SentRecord
 from dunning.core.source import Capability, Source
 from dunning.core.summary import RunSummary
 
@@ -60,3 +63,62 @@ def mirror_call_tasks(
         summary.tasks_mirrored += mirrored
         summary.problems.extend(errors)
     return mirrored, errors
+
+
+def take_over_invoices(
+    source: Source, ledger: Ledger, pipeline: str, today: date, summary: RunSummary | None = None
+) -> int:
+    """Tell the source to pause its own reminders for every invoice the ladder has reached
+    (sources with :attr:`Capability.OWN_REMINDERS`), before anything is sent. A failure is
+    reported and tried again on the next run; it holds nothing back."""
+    if Capability.OWN_REMINDERS not in source.capabilities:
+        return 0
+    done = 0
+    for invoice in ledger.invoices.to_take_over(pipeline):
+        try:
+            source.take_over(invoice)
+        except DunningError as error:
+            if summary is not None:
+                summary.problems.append(
+                    f"invoice {invoice.number}: the source's own reminders not paused: {error}"
+                )
+            continue
+        ledger.invoices.mark_taken_over(pipeline, invoice.number, today)
+        done += 1
+    return done
+
+
+def note_text(message: SentRecord) -> str:
+    """One line per action for the source's invoice: what went out, when, how, to whom."""
+    to = f" to {message.recipient}" if message.recipient else ""
+    what = {"step": "step", "confirmation": "confirmation", "thanks": "thank-you note"}.get(
+        message.kind, message.kind
+    )
+    when = message.planned_for
+    return f"dunning: {what} '{message.step}' sent by {message.channel}{to} on {when}"
+
+
+def write_back_notes(
+    source: Source, ledger: Ledger, pipeline: str, summary: RunSummary | None = None
+) -> tuple[int, list[str]]:
+    """Add a note of each sent message to its invoices at the source (sources with
+    :attr:`Capability.ATTACH_NOTES`). A failure is kept on the message and retried next run."""
+    if Capability.ATTACH_NOTES not in source.capabilities:
+        return 0, []
+    written, errors = 0, []
+    for message in ledger.outbox.unnoted(pipeline):
+        found = ledger.invoices.get(pipeline, message.invoice_numbers)
+        try:
+            for number in message.invoice_numbers:
+                if number in found:
+                    source.attach_note(found[number][0], note_text(message))
+        except DunningError as error:
+            ledger.outbox.mark_noted(message.id, str(error))
+            errors.append(f"note of message {message.id} not written to the source: {error}")
+            continue
+        ledger.outbox.mark_noted(message.id)
+        written += 1
+    if summary is not None:
+        summary.notes_written += written
+        summary.problems.extend(errors)
+    return written, errors

@@ -20,7 +20,11 @@ HOOKS = [
 
 
 def test_there_are_hooks():
-    assert HOOKS == ["dunning_register_channels", "dunning_register_sources"]
+    assert HOOKS == [
+        "dunning_register_channels",
+        "dunning_register_commands",
+        "dunning_register_sources",
+    ]
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -41,6 +45,9 @@ def test_every_hook_is_exercised_by_a_test(hook: str):
         for p in Path(__file__).parent.glob("test_*.py")
         if p.name != Path(__file__).name
     )
+    if hook == "dunning_register_commands":
+        assert "plugin_commands(" in tests
+        return
     kind = "source" if "sources" in hook else "channel"
     assert f"registry.{kind}s" in tests or f'"{kind}s"' in tests
 

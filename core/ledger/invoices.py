@@ -479,6 +479,33 @@ class InvoiceStore:
         with self.engine.connect() as connection:
             return [invoice_from_values(row) for row in connection.execute(query)]
 
+    def to_take_over(self, pipeline: str) -> list[Invoice]:
+        """Open invoices the ladder has reached that the source's own reminders were not yet
+        told to leave alone (``taken_over_on`` empty)."""
+        c = invoices.c
+        query = (
+            select(*INVOICE_COLUMNS)
+            .where(
+                c.pipeline == pipeline,
+                c.in_source == 1,
+                c.amount_open_cents > 0,
+                c.ladder_step.is_not(None),
+                c.taken_over_on.is_(None),
+                c.handed_over_on.is_(None),
+            )
+            .order_by(c.debtor_id, c.number)
+        )
+        with self.engine.connect() as connection:
+            return [invoice_from_values(row) for row in connection.execute(query)]
+
+    def mark_taken_over(self, pipeline: str, number: str, day: date) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(invoices)
+                .where(invoices.c.pipeline == pipeline, invoices.c.number == number)
+                .values(taken_over_on=day)
+            )
+
     def numbers_of_debtor(self, pipeline: str, debtor_id: str) -> list[str]:
         """Every invoice number of the debtor the ledger has seen (open, paid, gone)."""
         query = select(invoices.c.number).where(

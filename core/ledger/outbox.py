@@ -425,6 +425,36 @@ class Outbox:
         """Every message to the debtor, any kind and state, oldest first, with its receipt."""
         return debtor_messages(self.engine, pipeline, debtor_id)
 
+    def unnoted(self, pipeline: str, limit: int = 1000) -> list[SentRecord]:
+        """Sent messages not yet noted at the source (oldest first, at most ``limit``)."""
+        query = (
+            select(messages.c.id, messages.c.debtor_id)
+            .where(
+                messages.c.pipeline == pipeline,
+                messages.c.state == MessageState.SENT.value,
+                messages.c.noted_at.is_(None),
+                messages.c.kind != AGENCY_UPDATE,
+            )
+            .order_by(messages.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            rows = list(connection.execute(query))
+        wanted = {row.id for row in rows}
+        found: list[SentRecord] = []
+        for debtor_id in dict.fromkeys(row.debtor_id for row in rows):
+            sent = debtor_messages(self.engine, pipeline, debtor_id)
+            found += [m for m in sent if m.id in wanted]
+        return sorted(found, key=lambda m: m.id)
+
+    def mark_noted(self, message_id: int, error: str | None = None) -> None:
+        """Noted at the source; with ``error``, the attempt failed and is retried next run."""
+        values: dict[str, object] = {"note_error": error}
+        if error is None:
+            values["noted_at"] = _now()
+        with self.engine.begin() as connection:
+            connection.execute(update(messages).where(messages.c.id == message_id).values(**values))
+
     def state_counts(self, pipeline: str | None = None) -> dict[str, int]:
         query = select(messages.c.state, func.count()).group_by(messages.c.state)
         if pipeline:

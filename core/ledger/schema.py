@@ -71,6 +71,7 @@ invoices = Table(
     Column("days_late", Integer),
     Column("handed_over_on", Date),
     Column("payment_reference", Text),
+    Column("taken_over_on", Date),
     Index("ix_invoices_debtor", "pipeline", "debtor_id"),
     Index("ix_invoices_paid_on", "pipeline", "paid_on"),
     Index(
@@ -126,6 +127,8 @@ messages = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("kind", String(20), nullable=False, server_default="step"),
+    Column("noted_at", DateTime(timezone=True)),
+    Column("note_error", Text),
     Index("ix_messages_pipeline_state", "pipeline", "state"),
     Index("ix_messages_debtor", "pipeline", "debtor_id"),
     Index("ix_messages_day", "planned_for", "pipeline"),
