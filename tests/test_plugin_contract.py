@@ -64,7 +64,9 @@ def test_in_tree_plugins_come_through_the_entry_point_group():
 
 
 def test_blocked_plugins_are_not_loaded(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("DUNNING_DISABLE_PLUGINS", "email, csv, call, agency, letter, sms, whatsapp")
+    monkeypatch.setenv(
+        "DUNNING_DISABLE_PLUGINS", "email, csv, call, agency, letter, sms, whatsapp, moneybird"
+    )
     registry = load_registry(get_plugin_manager())
     assert registry.sources == {} and registry.channels == {}
 
