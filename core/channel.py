@@ -25,7 +25,7 @@ from dunning.core.models import (
 
 if TYPE_CHECKING:  # the law pack reads the config, which imports this module
     from dunning.core.config.schema import PipelineConfig
-    from dunning.core.handoff.dossier import AgencyUpdate, Dossier
+    from dunning.core.handoff.dossier import AgencyUpdate, Dossier, InvoiceDocument
     from dunning.core.law.claim import Claim
     from dunning.core.ledger import Ledger
 
@@ -96,6 +96,8 @@ class OutgoingMessage:
     """Set on ``agency-update`` messages: a handed-over invoice was paid to the creditor."""
     message_id: int = 0
     """The outbox row of this message (channels keeping records in the ledger key on it)."""
+    documents: tuple[InvoiceDocument, ...] = ()
+    """The invoices' PDFs from the source, for channels that attach them (ladder steps)."""
     payment: PaymentDetails | None = None
     """Set on ladder steps: how to pay (a payment link when there is one, the bank details and
     the reference). Every reminder shows it."""
@@ -127,6 +129,9 @@ class Channel(ABC):
     """True for a collection-agency channel: its step hands the invoices over. The engine then
     builds a dossier for each message, never contacts the debtor about those invoices again,
     and later sends ``agency-update`` messages through it when they are paid."""
+    attaches_documents: ClassVar[bool] = False
+    """True when the channel attaches the invoices' PDFs (email): the engine then fetches them
+    from sources that have them and puts them in ``OutgoingMessage.documents``."""
     contacts_debtor: ClassVar[bool] = True
     """False for channels that do not reach the debtor when they "send" (a call task for a
     credit controller): the send window does not apply to them."""

@@ -32,9 +32,9 @@ from dunning.core.channel import (
     PreviousContact,
 )
 from dunning.core.config import LoadedPipeline
-from dunning.core.errors import BadRecipient, ChannelDown, OptedOut, SendError
+from dunning.core.errors import BadRecipient, ChannelDown, DunningError, OptedOut, SendError
 from dunning.core.handoff.build import build_dossier
-from dunning.core.handoff.dossier import AgencyUpdate, Dossier
+from dunning.core.handoff.dossier import AgencyUpdate, Dossier, InvoiceDocument
 from dunning.core.http import AnswerLost
 from dunning.core.law.claim import Claim, build_claim
 from dunning.core.law.costs import BE_LIMITS
@@ -56,7 +56,7 @@ from dunning.core.paylinks.details import PaymentLinks
 from dunning.core.policy.build import policy_rules
 from dunning.core.policy.discount import early_discount
 from dunning.core.progress import Progress
-from dunning.core.source import Source
+from dunning.core.source import Capability, Source
 from dunning.core.summary import RunSummary
 
 MAX_ATTEMPTS = 5
@@ -111,6 +111,7 @@ class Dispatcher:
         source: Source | None = None,
     ) -> None:
         self.source = source
+        self.documents: dict[str, InvoiceDocument | None] = {}
         self.config_dir = config_dir
         self.pipeline = pipeline
         self.ledger = ledger
@@ -386,6 +387,7 @@ class Dispatcher:
             agency_update=self._agency_update(message, debtor, invoices),
             message_id=message.id,
             payment=self._payment(message, channel, invoices, claim, discount),
+            documents=self._documents(message, channel, invoices),
         )
         try:
             receipt = self._deliver(connection, outgoing)
@@ -443,6 +445,34 @@ class Dispatcher:
         else:
             amount = sum((i.amount_open for i in invoices), Decimal(0))
         return self.payments.details(message.idempotency_key, invoices, amount)
+
+    def _documents(
+        self, message: OutboxMessage, channel: Channel, invoices: list[Invoice]
+    ) -> tuple[InvoiceDocument, ...]:
+        """The invoices' PDFs for a ladder step on a channel that attaches them; one that the
+        source cannot give is reported and the message goes without it."""
+        source = self.source
+        if (
+            message.kind != STEP
+            or not channel.attaches_documents
+            or source is None
+            or Capability.INVOICE_DOCUMENTS not in source.capabilities
+        ):
+            return ()
+        found = []
+        for invoice in invoices:
+            if invoice.number not in self.documents:
+                try:
+                    self.documents[invoice.number] = source.invoice_document(invoice)
+                except DunningError as error:
+                    self.summary.problems.append(
+                        f"invoice {invoice.number}: PDF not attached: {error}"
+                    )
+                    self.documents[invoice.number] = None
+            document = self.documents[invoice.number]
+            if document is not None:
+                found.append(document)
+        return tuple(found)
 
     def _bad_recipient(self, message: OutboxMessage, reason: str) -> None:
         self.ledger.outbox.mark_failed(message.id, reason, retry=False)

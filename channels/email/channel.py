@@ -27,6 +27,7 @@ class EmailChannel(Channel):
     """
 
     kind: ClassVar[str] = "email"
+    attaches_documents: ClassVar[bool] = True
     Config: ClassVar[type[ChannelConfig]] = EmailConfig
 
     def __init__(self, config: ChannelConfig, context: ChannelContext) -> None:

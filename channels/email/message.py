@@ -126,6 +126,10 @@ def build_message(
     mime[KEY_HEADER] = message.idempotency_key
     mime.set_content(rendered.text, subtype="plain", cte="quoted-printable")
     mime.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    for document in message.documents:  # the invoices' PDFs: the message becomes mixed
+        mime.add_attachment(
+            document.content, maintype="application", subtype="pdf", filename=document.filename
+        )
     mime["Content-Language"] = rendered.language  # after the parts, or it moves into the first
 
     envelope = Envelope(sender=config.from_address, recipients=recipients, bcc=config.bcc)
