@@ -46,6 +46,7 @@ from dunning.core.models import MessageState, PauseKind
 from dunning.core.payments import mark_paid
 from dunning.core.planning import plan_pipeline
 from dunning.core.plugins import load_registry, plugin_commands
+from dunning.core.release import release_invoice
 from dunning.core.runner import dry_run_pipeline, run_pipeline
 
 
@@ -355,6 +356,24 @@ for command in (
     *agency_commands.COMMANDS,
 ):
     main.add_command(command)
+
+
+@main.command()
+@click.argument("invoice")
+@config_option
+@pipeline_option
+@date_option
+@reports_errors
+def release(
+    invoice: str, config_path: Path | None, pipeline: str | None, as_of: datetime | None
+) -> None:
+    """Let go of an open invoice: no more steps from dunning, and the source's own reminders
+    (Moneybird's workflow) resume for it."""
+    with opened(config_path) as (config, ledger):
+        result = release_invoice(config, ledger, invoice, today_or(as_of), pipeline)
+    click.echo(f"invoice {invoice} released: no more steps; {result.source_told}")
+    if result.failed:
+        sys.exit(EXIT_PARTIAL)
 
 
 def _add_plugin_commands() -> None:

@@ -191,7 +191,14 @@ class Dispatcher:
         )
         handed = [item.id for item in message.items if item.invoice_number in agency]
         self.ledger.outbox.cancel_items(handed, "handed over to a collection agency")
-        items = [item for item in message.items if item.invoice_number not in agency]
+        released = self.ledger.invoices.released_among(self.pipeline.name, numbers)
+        let_go = [item.id for item in message.items if item.invoice_number in released]
+        self.ledger.outbox.cancel_items(let_go, "released: the source's own reminders took over")
+        items = [
+            item
+            for item in message.items
+            if item.invoice_number not in agency and item.invoice_number not in released
+        ]
         if message.kind != STEP:
             # Thank-you notes are about paid invoices; confirmations about the agreement.
             return [current[i.invoice_number][0] for i in items if i.invoice_number in current]

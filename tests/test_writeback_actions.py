@@ -33,6 +33,7 @@ class RecordingSource(CsvSource):
     capabilities = CsvSource.capabilities | {Capability.ATTACH_NOTES, Capability.OWN_REMINDERS}
     notes: ClassVar[list[tuple[str, str]]] = []
     paused: ClassVar[list[str]] = []
+    resumed: ClassVar[list[str]] = []
     failing: ClassVar[set[str]] = set()
 
     def attach_note(self, invoice: Invoice, note: str) -> None:
@@ -44,6 +45,9 @@ class RecordingSource(CsvSource):
         if "pause" in self.failing:
             raise SourceError("the platform is down")
         self.paused.append(invoice.number)
+
+    def let_go(self, invoice: Invoice) -> None:
+        self.resumed.append(invoice.number)
 
 
 class Plugin:
@@ -98,3 +102,35 @@ def test_each_message_is_noted_once_and_reminders_are_paused_before_the_first_st
         assert len(RecordingSource.notes) == 6
     finally:
         ledger.close()
+
+
+def test_a_released_invoice_gets_no_more_steps_and_its_source_reminders_resume(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from dunning.core.cli import main
+
+    RecordingSource.resumed.clear()
+    RecordingSource.failing = set()
+    (tmp_path / "invoices.csv").write_text(f"{CALL_HEADER}\n{B1}\n{S3}\n", encoding="utf-8")
+    (tmp_path / "pipelines.yaml").write_text(
+        "pipelines:\n  main:\n    creditor: {name: Test B.V.}\n"
+        "    source: {type: csv, path: invoices.csv}\n"
+        "    calendar: {business_days_only: false, quiet_channels: []}\n"
+        "    channels:\n"
+        "      email: {type: email, delivery: file, folder: mail, from_address: a@example.nl}\n"
+        f"    steps:\n{LADDER}",
+        encoding="utf-8",
+    )
+    config = ["--config", str(tmp_path / "pipelines.yaml")]
+    runner = CliRunner()
+    assert runner.invoke(main, ["run", "--date", "2026-03-04", "--quiet", *config]).exit_code == 0
+    released = runner.invoke(main, ["release", "F-1", "--date", "2026-03-05", *config])
+    assert released.exit_code == 0, released.output
+    assert "invoice F-1 released: no more steps; the source sends no reminders" in released.output
+    runner.invoke(main, ["run", "--date", "2026-03-11", "--quiet", *config])
+    mails = sorted(p.name for p in (tmp_path / "mail").glob("*.eml"))
+    assert len(mails) == 3  # two friendly reminders, then the second one only for F-3
+    again = runner.invoke(main, ["release", "F-1", *config])
+    assert again.exit_code == 2 and "released before" in again.output

@@ -374,6 +374,7 @@ class InvoiceStore:
                     c.amount_total_cents > 0,
                     c.amount_open_cents > 0,
                     c.handed_over_on.is_(None),
+                    c.released_on.is_(None),
                 )
             )
             .order_by(c.debtor_id, c.due_date, c.number)
@@ -492,11 +493,37 @@ class InvoiceStore:
                 c.ladder_step.is_not(None),
                 c.taken_over_on.is_(None),
                 c.handed_over_on.is_(None),
+                c.released_on.is_(None),
             )
             .order_by(c.debtor_id, c.number)
         )
         with self.engine.connect() as connection:
             return [invoice_from_values(row) for row in connection.execute(query)]
+
+    def release(self, pipeline: str, number: str, day: date) -> None:
+        """The pipeline lets go of the invoice: no more steps; the source's own reminders may
+        take it over again."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(invoices)
+                .where(invoices.c.pipeline == pipeline, invoices.c.number == number)
+                .values(released_on=day)
+            )
+
+    def released_among(self, pipeline: str, numbers: Iterable[str]) -> set[str]:
+        wanted, found = list(numbers), set()
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), 500):
+                found |= set(
+                    connection.execute(
+                        select(invoices.c.number).where(
+                            invoices.c.pipeline == pipeline,
+                            invoices.c.number.in_(wanted[start : start + 500]),
+                            invoices.c.released_on.is_not(None),
+                        )
+                    ).scalars()
+                )
+        return found
 
     def mark_taken_over(self, pipeline: str, number: str, day: date) -> None:
         with self.engine.begin() as connection:

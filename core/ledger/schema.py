@@ -72,6 +72,7 @@ invoices = Table(
     Column("handed_over_on", Date),
     Column("payment_reference", Text),
     Column("taken_over_on", Date),
+    Column("released_on", Date),
     Index("ix_invoices_debtor", "pipeline", "debtor_id"),
     Index("ix_invoices_paid_on", "pipeline", "paid_on"),
     Index(
