@@ -48,6 +48,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/dispatch_email.py
 	$(BIN)/python bench/dispatch_pipeline.py
 	$(BIN)/python bench/plan.py
+	$(BIN)/python bench/sync_moneybird.py
 
 clean:
 	rm -rf $(VENV) .typecheck .mypy_cache .pytest_cache .ruff_cache out dunning.db* $(SAMPLE)

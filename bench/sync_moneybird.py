@@ -11,7 +11,7 @@ the share of the allowed request rate achieved (the fastest legal schedule for t
 against the time it took), and the 429s received.
 Goals: >= 90 % of the allowed rate, zero 429s, calls <= minimum + 2. Exit 1 when one is missed.
 
-    .venv/bin/python bench/sync_moneybird.py [--invoices 20000] [--time-scale 0.01] [--quick]
+    .venv/bin/python bench/sync_moneybird.py [--invoices 20000] [--time-scale 0.1] [--quick]
 """
 
 from __future__ import annotations

@@ -325,7 +325,7 @@ def source_request(
     Each attempt first takes a request from ``budget``; the rate-limit headers of each answer
     (``rate_limit_headers``: remaining, reset) are fed back to it. ``what`` names the platform
     in messages ("Moneybird"); ``auth_hint`` says what to do about a ``401``/``403``
-    ("check source.token, or run `dunning auth moneybird` again").
+    ("check source.token (a new personal API token in Moneybird, or new OAuth tokens)").
 
     Raises :class:`~dunning.core.errors.ConfigError` for ``401`` and ``403`` (the run cannot
     work until the settings change), :class:`~dunning.core.errors.SourceError` for every other
