@@ -72,7 +72,7 @@ def mark_paid(
             f"invoice {number}; record an overpayment in the accounting platform"
         )
     ledger.payments.record(pipeline.name, Payment(number, paid, paid_on, origin="manual"))
-    source = make_source(config, pipeline)
+    source = make_source(config, pipeline, ledger)
     written, errors = write_back_payments(source, ledger, pipeline.name)
     return MarkPaidResult(
         pipeline=pipeline.name,

@@ -39,7 +39,7 @@ def release_invoice(
     if number in ledger.invoices.released_among(loaded.name, [number]):
         raise UsageError(f"invoice {number} was released before")
     ledger.invoices.release(loaded.name, number, today)
-    source = make_source(config, loaded)
+    source = make_source(config, loaded, ledger)
     if Capability.OWN_REMINDERS not in source.capabilities:
         return Released(loaded.name, number, "the source sends no reminders of its own")
     try:

@@ -30,8 +30,14 @@ from dunning.core.writeback import (
 )
 
 
-def make_source(config: LoadedConfig, pipeline: LoadedPipeline) -> Source:
-    context = SourceContext(pipeline=pipeline.name, config_dir=config.directory)
+def make_source(
+    config: LoadedConfig, pipeline: LoadedPipeline, ledger: Ledger | None = None
+) -> Source:
+    context = SourceContext(
+        pipeline=pipeline.name,
+        config_dir=config.directory,
+        tokens=ledger.tokens if ledger is not None else None,
+    )
     return pipeline.source_cls(pipeline.source_config, context)
 
 
@@ -59,7 +65,7 @@ def run_pipeline(
                 f"{summary.uncertain_found} message(s) were being sent when an earlier run "
                 "stopped; they are marked uncertain and will not be re-sent (see dunning status)"
             )
-        source = make_source(config, pipeline)
+        source = make_source(config, pipeline, ledger)
         sync_source(source, ledger, pipeline.name, run_id, summary, progress)
         for change in review_pauses(ledger, pipeline.name, today):
             summary.pauses_ended += 1
@@ -118,7 +124,7 @@ def dry_run_pipeline(
     run_id, _ = ledger.runs.start(pipeline.name, today)
     status = "failed"
     try:
-        source = make_source(config, pipeline)
+        source = make_source(config, pipeline, ledger)
         sync_source(source, ledger, pipeline.name, run_id, summary, progress)
         plan = plan_pipeline(
             ledger, pipeline, today, now=now, explain=True, config_dir=config.directory

@@ -17,6 +17,7 @@ from dunning.core.models import Debtor, Invoice, Payment, RowProblem, SyncCursor
 if TYPE_CHECKING:
     from dunning.core.calls.model import CallTask
     from dunning.core.handoff.dossier import InvoiceDocument
+    from dunning.core.ledger.tokens import TokenStore
 
 SyncRecord = Debtor | Invoice | RowProblem | SyncCursor
 
@@ -52,6 +53,8 @@ class SourceContext:
     pipeline: str
     config_dir: Path
     """Folder of ``pipelines.yaml``: relative paths in the source's config are relative to it."""
+    tokens: TokenStore | None = None
+    """Where OAuth tokens survive a run (the ledger's); ``None`` outside a pipeline."""
 
 
 class Source(ABC):

@@ -19,6 +19,7 @@ from pytest_httpserver import HTTPServer
 
 from dunning.core.errors import ConfigError, SourceError
 from dunning.core.ledger import Ledger
+from dunning.core.ledger.tokens import TokenPair
 from dunning.core.models import Debtor, DebtorKind, Invoice, Payment, RowProblem, SyncCursor
 from dunning.core.progress import NoProgress
 from dunning.core.source import Capability, SourceContext, SyncRecord
@@ -566,3 +567,55 @@ def test_an_invoice_that_leaves_the_synced_states_is_closed_once(
     fake.clear_log()
     assert list(source_for(fake, tmp_path).sync(cursor_of(records)))[:-1] == []
     assert len(fake.log) == 2
+
+
+def test_a_rotated_refresh_token_survives_the_run_in_the_ledger(
+    fake: FakeMoneybird, tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """OAuth servers that rotate refresh tokens refuse the old one after a refresh: the new
+    pair is stored in the ledger at once, and the next run starts from it."""
+    from werkzeug import Request, Response
+
+    from dunning.core.ledger import Ledger
+
+    late(fake, business(fake))
+    valid = {"refresh": "r1", "n": 1}
+    used: list[str] = []
+
+    def token_server(request: Request) -> Response:
+        given = request.form.get("refresh_token", "")
+        used.append(given)
+        if given != valid["refresh"]:
+            return Response('{"error": "invalid_grant"}', status=400)
+        valid["n"] += 1
+        valid["refresh"] = f"r{valid['n']}"
+        body = f'{{"access_token": "fresh-{valid["n"]}", "refresh_token": "{valid["refresh"]}"}}'
+        return Response(body, status=200, content_type="application/json")
+
+    httpserver.expect_request("/oauth/token", method="POST").respond_with_handler(token_server)
+    ledger = Ledger.open(f"sqlite:///{tmp_path / 'dunning.db'}")
+    settings = {"refresh_token": "r1", "client_id": "c", "client_secret": "s",
+                "oauth_url": httpserver.url_for("/oauth/token")}  # fmt: skip
+
+    def source() -> MoneybirdSource:
+        config = MoneybirdConfig.model_validate(section(fake, **settings))
+        context = SourceContext(pipeline="main", config_dir=tmp_path, tokens=ledger.tokens)
+        return MoneybirdSource(config, context)
+
+    try:
+        fake.revoke_token()
+        fake.add_token("fresh-2")
+        assert by_type(list(source().sync(None)))[1]
+        stored = ledger.tokens.load("main", "moneybird")
+        assert stored is not None and (stored.access_token, stored.refresh_token) == (
+            "fresh-2", "r2",
+        )  # fmt: skip
+        fake.revoke_token("fresh-2")  # the next run: the stored access token has expired
+        fake.add_token("fresh-3")
+        assert by_type(list(source().sync(None)))[1]  # configured r1 is stale; r2 is used
+        assert used == ["r1", "r2"]  # never the rotated-away token twice
+        assert ledger.tokens.replace(
+            "main", "moneybird", "r1", TokenPair("x", "y")
+        ) is False  # fmt: skip
+    finally:
+        ledger.close()

@@ -422,7 +422,7 @@ def _paid(
         left -= part
         result.effects.append(f"payment of {part:.2f} recorded on invoice {invoice.number}")
     try:
-        source = make_source(config, pipeline)
+        source = make_source(config, pipeline, ledger)
         written, errors = write_back_payments(source, ledger, pipeline.name)
     except DunningError as error:
         written, errors = 0, [str(error)]

@@ -51,7 +51,8 @@ def import_(file: Path, config_path: Path | None, pipeline: str | None) -> None:
             status = "completed"
         finally:
             ledger.runs.finish(run_id, status, {"agency_report": file.name})
-        written, errors = write_back_payments(make_source(config, loaded), ledger, loaded.name)
+        source = make_source(config, loaded, ledger)
+        written, errors = write_back_payments(source, ledger, loaded.name)
     for line in result.recorded:
         click.echo(line)
     if result.already:

@@ -20,6 +20,7 @@ from dunning.core.ledger.pauses import PauseStore
 from dunning.core.ledger.payment_links import PaymentLinkStore
 from dunning.core.ledger.payments import PaymentStore
 from dunning.core.ledger.runs import RunLog
+from dunning.core.ledger.tokens import TokenStore
 
 __all__ = ["Ledger", "OutboxMessage", "item_key", "message_key"]
 
@@ -38,6 +39,7 @@ class Ledger:
         self.handoffs = HandoffStore(engine)
         self.opt_outs = OptOutStore(engine)
         self.payment_links = PaymentLinkStore(engine)
+        self.tokens = TokenStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Ledger:

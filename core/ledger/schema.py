@@ -341,3 +341,14 @@ payment_links = Table(
     Column("description", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("pipeline", String(100), primary_key=True),
+    Column("provider", String(50), primary_key=True),
+    Column("access_token", Text, nullable=False),
+    Column("refresh_token", Text, nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

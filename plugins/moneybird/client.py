@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from dunning.core.errors import ConfigError, SourceError
 from dunning.core.http import RequestStats, RetryPolicy, excerpt, json_or_none, source_request
+from dunning.core.ledger.tokens import TokenPair, TokenStore
 from dunning.core.ratelimit import RequestBudget
 
 WHAT = "Moneybird"
@@ -44,18 +45,42 @@ def segment(value: str) -> str:
     return quote(value, safe="")
 
 
+PROVIDER = "moneybird"
+
+
 class OAuthRefresh:
-    """Gets a new access token with the refresh token (``grant_type=refresh_token``)."""
+    """Gets a new access token with the refresh token (``grant_type=refresh_token``).
+
+    With ``tokens`` (the ledger's token store) the pair survives the run: a refreshed pair is
+    stored at once (a rotated refresh token would otherwise be lost), and a pair another process
+    stored since is used instead of refreshing again."""
 
     def __init__(
-        self, url: str, refresh_token: SecretStr, client_id: SecretStr, client_secret: SecretStr
+        self,
+        url: str,
+        refresh_token: SecretStr,
+        client_id: SecretStr,
+        client_secret: SecretStr,
+        tokens: TokenStore | None = None,
+        pipeline: str = "",
     ) -> None:
         self.url = url
         self.refresh_token = refresh_token.get_secret_value()
         self.client_id = client_id.get_secret_value()
         self.client_secret = client_secret.get_secret_value()
+        self.tokens = tokens
+        self.pipeline = pipeline
+
+    def stored(self) -> TokenPair | None:
+        """The pair kept by an earlier run, if any (it replaces the configured one)."""
+        return self.tokens.load(self.pipeline, PROVIDER) if self.tokens else None
 
     def new_access_token(self, session: requests.Session, policy: RetryPolicy) -> str:
+        kept = self.stored()
+        if kept is not None and kept.refresh_token != self.refresh_token:
+            self.refresh_token = kept.refresh_token  # another process refreshed meanwhile
+            return kept.access_token
+        used = self.refresh_token
         response = source_request(
             session,
             "POST",
@@ -77,8 +102,16 @@ class OAuthRefresh:
                 f"{WHAT} OAuth answered the token refresh without an access_token; "
                 "authorize again and update source.token"
             )
-        if isinstance(body, dict) and isinstance(body.get("refresh_token"), str):
-            self.refresh_token = body["refresh_token"]
+        rotated = body.get("refresh_token") if isinstance(body, dict) else None
+        new_refresh = rotated if isinstance(rotated, str) and rotated else used
+        if self.tokens is not None and not self.tokens.replace(
+            self.pipeline, PROVIDER, used, TokenPair(token, new_refresh)
+        ):
+            kept = self.stored()  # another process stored a newer pair first: use theirs
+            if kept is not None:
+                self.refresh_token = kept.refresh_token
+                return kept.access_token
+        self.refresh_token = new_refresh
         return token
 
 

@@ -76,11 +76,19 @@ class MoneybirdSource(Source):
         refresh = None
         if config.refresh_token and config.client_id and config.client_secret:
             refresh = OAuthRefresh(
-                config.oauth_url, config.refresh_token, config.client_id, config.client_secret
+                config.oauth_url,
+                config.refresh_token,
+                config.client_id,
+                config.client_secret,
+                tokens=context.tokens,
+                pipeline=context.pipeline,
             )
+        kept = refresh.stored() if refresh is not None else None
+        if refresh is not None and kept is not None:
+            refresh.refresh_token = kept.refresh_token  # the configured one was rotated away
         self.client = MoneybirdClient(
             config.base_url,
-            config.token.get_secret_value(),
+            kept.access_token if kept is not None else config.token.get_secret_value(),
             administration_id=config.administration_id,
             policy=config.retry_policy(),
             requests_per_window=config.requests_per_window,
