@@ -23,11 +23,11 @@ from werkzeug import Request, Response
 
 from dunning.channels.agency import AgencyChannel, AgencyConfig
 from dunning.channels.agency.files import safe_name
-from dunning.channels.agency.http import retry_after_seconds
 from dunning.channels.agency.mail_message import message_id_for
 from dunning.core.channel import ChannelContext, OutgoingMessage
 from dunning.core.errors import ConfigError, SendError
 from dunning.core.handoff.dossier import AgencyUpdate, Dossier
+from dunning.core.http import retry_after_seconds
 from dunning.core.models import Debtor, Receipt
 from dunning.core.pdf import FONT_ENV, find_fonts
 from dunning.core.plugins import load_registry

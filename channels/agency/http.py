@@ -16,60 +16,30 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from dunning.channels.agency.bundle import Renderer
 from dunning.channels.agency.config import AgencyConfig
 from dunning.core.errors import SendError
 from dunning.core.handoff.dossier import AgencyUpdate, Dossier
+from dunning.core.http import (
+    RetryPolicy,
+    Transient,
+    call_with_retries,
+    excerpt,
+    json_or_none,
+    retry_after_seconds,
+)
 from dunning.core.models import Receipt
 
 USER_AGENT = "dunning-agency-channel/1"
-MAX_BACKOFF_SECONDS = 30.0
-BODY_EXCERPT = 200
-
-
-class _Transient(Exception):
-    """A failure worth another attempt; ``retry_after`` is the server's wish, in seconds."""
-
-    def __init__(self, description: str, retry_after: float | None = None) -> None:
-        super().__init__(description)
-        self.description = description
-        self.retry_after = retry_after
-
-
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait for a ``Retry-After`` header (delay-seconds or HTTP-date, RFC 9110
-    10.2.3); ``None`` when absent or unreadable. A date in the past means zero."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
-
-
-def _excerpt(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= BODY_EXCERPT else flat[:BODY_EXCERPT] + "..."
 
 
 def _provider_id(response: requests.Response, fallback: str) -> str:
     """The agency's id for what it received: ``id`` or ``reference`` of a JSON answer, if any."""
-    try:
-        data: Any = response.json()
-    except ValueError:
-        return fallback
+    data: Any = json_or_none(response)
     if isinstance(data, dict):
         for key in ("id", "reference"):
             value = data.get(key)
@@ -124,54 +94,30 @@ class HttpDelivery:
         return self._post(url, notice, update.reference, f"notice {update.reference}")
 
     def _post(self, url: str, payload: dict[str, Any], key: str, what: str) -> Receipt:
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        retrying = Retrying(
-            stop=stop_after_attempt(self.settings.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
-            reraise=True,
+        self.open()
+        assert self._session is not None
+        settings = self.settings
+        policy = RetryPolicy(
+            max_attempts=settings.max_attempts,
+            wait_seconds=settings.retry_wait_seconds,
+            max_retry_after_seconds=settings.max_retry_after_seconds,
+            timeout=settings.timeout,
         )
-        try:
-            response = retrying(self._attempt, url, body, key, what)
-        except _Transient as exc:
-            attempts = self.settings.max_attempts
-            raise SendError(
-                f"{exc.description} ({attempts} attempt{'s' if attempts != 1 else ''}); "
-                "it will be retried later",
-                retryable=True,
-            ) from None
+        response = call_with_retries(
+            self._session,
+            "POST",
+            url,
+            what=f"the agency's API at {url}",
+            policy=policy,
+            judge=lambda answer: self._judge(answer, url, what),
+            data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            headers={"Content-Type": "application/json", "Idempotency-Key": key},
+        )
         return Receipt(
             _provider_id(response, key),
             datetime.now(UTC),
             f"accepted by {url}: {response.status_code} {response.reason}",
         )
-
-    def _wait(self, state: RetryCallState) -> float:
-        failure = state.outcome.exception() if state.outcome else None
-        if isinstance(failure, _Transient) and failure.retry_after is not None:
-            return failure.retry_after
-        backoff = self.settings.retry_wait_seconds * 2 ** (state.attempt_number - 1)
-        return float(min(backoff, MAX_BACKOFF_SECONDS))
-
-    def _attempt(self, url: str, body: bytes, key: str, what: str) -> requests.Response:
-        self.open()
-        assert self._session is not None
-        headers = {"Content-Type": "application/json", "Idempotency-Key": key}
-        timeout = self.settings.timeout
-        try:
-            response = self._session.post(
-                url, data=body, headers=headers, timeout=timeout, allow_redirects=False
-            )
-        except requests.Timeout:
-            raise _Transient(
-                f"the agency's API at {url} did not answer within {timeout:g} s"
-            ) from None
-        except requests.ConnectionError as exc:
-            raise _Transient(f"cannot connect to the agency's API at {url} ({exc})") from None
-        except requests.RequestException as exc:
-            raise SendError(f"cannot POST to {url}: {exc}; check 'url'", retryable=False) from None
-        self._judge(response, url, what)
-        return response
 
     def _judge(self, response: requests.Response, url: str, what: str) -> None:
         """Raise for an answer that is not a success; return for a 2xx."""
@@ -188,7 +134,7 @@ class HttpDelivery:
                     f"more than max_retry_after_seconds ({limit:g}); it will be retried later",
                     retryable=True,
                 )
-            raise _Transient(f"the agency's API at {url} answered {answer}", retry_after=wait)
+            raise Transient(f"the agency's API at {url} answered {answer}", retry_after=wait)
         if status in (401, 403):
             raise SendError(
                 f"the agency's API at {url} refused the {what} ({answer}): check 'token' "
@@ -204,6 +150,6 @@ class HttpDelivery:
             )
         raise SendError(
             f"the agency's API at {url} refused the {what} ({answer}): "
-            f"{_excerpt(response.text) or 'no details'}; it will not be retried",
+            f"{excerpt(response.text) or 'no details'}; it will not be retried",
             retryable=False,
         )
