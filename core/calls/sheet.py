@@ -7,11 +7,12 @@ from datetime import date
 from decimal import Decimal
 
 from dunning.core.calls.model import CallTask
+from dunning.core.calls.tasks import figures_for
 from dunning.core.config import LoadedPipeline
 from dunning.core.ledger import Ledger
 from dunning.core.ledger.outbox import SentRecord
 from dunning.core.models import Debtor, Invoice, Pause, Payment
-from dunning.core.segments import DebtorFigures, figures_from_totals
+from dunning.core.segments import DebtorFigures
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,22 +47,7 @@ class CallSheet:
 def call_sheet(ledger: Ledger, pipeline: LoadedPipeline, task: CallTask, today: date) -> CallSheet:
     name = pipeline.name
     debtor = ledger.invoices.debtor(name, task.debtor_id) or Debtor(task.debtor_id, "?")
-    override = pipeline.config.debtors.get(task.debtor_id)
-    figures = figures_from_totals(
-        ledger.invoices.payment_totals(name, task.debtor_id),
-        {task.debtor_id: ledger.pauses.broken_counts(name).get(task.debtor_id, 0)},
-        pipeline.config.segments,
-        [task.debtor_id],
-    )[task.debtor_id]
-    if override is not None and override.segment:
-        figures = DebtorFigures(
-            figures.debtor_id,
-            figures.paid_invoices,
-            figures.avg_days_late,
-            figures.on_time_share,
-            figures.broken_promises,
-            override.segment,
-        )
+    figures = figures_for(ledger, name, pipeline.config, task.debtor_id)
     numbers = ledger.invoices.numbers_of_debtor(name, task.debtor_id)
     return CallSheet(
         task=task,

@@ -7,7 +7,7 @@ talking points. Creation is idempotent: one task per step message, one follow-up
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from dunning.core.calls.model import CallOutcome, CallTask, NewCallTask
@@ -15,7 +15,7 @@ from dunning.core.config.schema import CallsConfig, PipelineConfig
 from dunning.core.ledger import Ledger
 from dunning.core.models import Debtor
 from dunning.core.phones import BadPhoneNumber, normalise_phone
-from dunning.core.segments import figures_from_totals
+from dunning.core.segments import DebtorFigures, figures_from_totals
 
 MAIN = "main"
 MANAGEMENT = "management"
@@ -28,18 +28,25 @@ class CallContact:
     phone: str | None
 
 
-def segment_for(ledger: Ledger, pipeline: str, config: PipelineConfig, debtor_id: str) -> str:
-    """The debtor's payment-behaviour segment (``debtors:`` override first)."""
-    override = config.debtors.get(debtor_id)
-    if override is not None and override.segment:
-        return override.segment
+def figures_for(
+    ledger: Ledger, pipeline: str, config: PipelineConfig, debtor_id: str
+) -> DebtorFigures:
+    """One debtor's payment figures and segment (a ``debtors:`` segment override wins)."""
     figures = figures_from_totals(
         ledger.invoices.payment_totals(pipeline, debtor_id),
         {debtor_id: ledger.pauses.broken_counts(pipeline).get(debtor_id, 0)},
         config.segments,
         [debtor_id],
-    )
-    return figures[debtor_id].segment
+    )[debtor_id]
+    override = config.debtors.get(debtor_id)
+    if override is not None and override.segment:
+        return replace(figures, segment=override.segment)
+    return figures
+
+
+def segment_for(ledger: Ledger, pipeline: str, config: PipelineConfig, debtor_id: str) -> str:
+    """The debtor's payment-behaviour segment (``debtors:`` override first)."""
+    return figures_for(ledger, pipeline, config, debtor_id).segment
 
 
 def assignee(settings: CallsConfig, segment: str) -> str | None:
