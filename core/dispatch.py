@@ -184,14 +184,11 @@ class Dispatcher:
                 if n in current
             ]
         # Handed-over invoices are the agency's: no message about them but the handoff itself.
-        agency = (
-            {}
-            if channel.hands_over and message.kind == STEP
-            else self.ledger.invoices.handed_over_among(self.pipeline.name, numbers)
-        )
+        agency, released = self.ledger.invoices.let_go_among(self.pipeline.name, numbers)
+        if channel.hands_over and message.kind == STEP:
+            agency = set()
         handed = [item.id for item in message.items if item.invoice_number in agency]
         self.ledger.outbox.cancel_items(handed, "handed over to a collection agency")
-        released = self.ledger.invoices.released_among(self.pipeline.name, numbers)
         let_go = [item.id for item in message.items if item.invoice_number in released]
         self.ledger.outbox.cancel_items(let_go, "released: the source's own reminders took over")
         items = [

@@ -510,6 +510,29 @@ class InvoiceStore:
                 .values(released_on=day)
             )
 
+    def let_go_among(self, pipeline: str, numbers: Iterable[str]) -> tuple[set[str], set[str]]:
+        """Of ``numbers``: those handed over to a collection agency, and those released to the
+        source's own reminders (one query, for the dispatcher's check before each send)."""
+        wanted: list[str] = list(numbers)
+        handed: set[str] = set()
+        released: set[str] = set()
+        c = invoices.c
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), 500):
+                rows = connection.execute(
+                    select(c.number, c.handed_over_on, c.released_on).where(
+                        c.pipeline == pipeline,
+                        c.number.in_(wanted[start : start + 500]),
+                        c.handed_over_on.is_not(None) | c.released_on.is_not(None),
+                    )
+                )
+                for number, handed_on, released_on in rows:
+                    if handed_on is not None:
+                        handed.add(number)
+                    if released_on is not None:
+                        released.add(number)
+        return handed, released
+
     def released_among(self, pipeline: str, numbers: Iterable[str]) -> set[str]:
         wanted, found = list(numbers), set()
         with self.engine.connect() as connection:
