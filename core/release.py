@@ -34,9 +34,10 @@ def release_invoice(
     found = ledger.invoices.get(loaded.name, [number]).get(number)
     if found is None or not (found[1] and found[0].is_dunnable):
         raise UsageError(f"invoice {number} has nothing open; there is nothing to release")
-    if number in ledger.invoices.handed_over_among(loaded.name, [number]):
+    handed, released = ledger.invoices.let_go_among(loaded.name, [number])
+    if number in handed:
         raise UsageError(f"invoice {number} was handed over to a collection agency")
-    if number in ledger.invoices.released_among(loaded.name, [number]):
+    if number in released:
         raise UsageError(f"invoice {number} was released before")
     ledger.invoices.release(loaded.name, number, today)
     source = make_source(config, loaded, ledger)

@@ -533,21 +533,6 @@ class InvoiceStore:
                         released.add(number)
         return handed, released
 
-    def released_among(self, pipeline: str, numbers: Iterable[str]) -> set[str]:
-        wanted, found = list(numbers), set()
-        with self.engine.connect() as connection:
-            for start in range(0, len(wanted), 500):
-                found |= set(
-                    connection.execute(
-                        select(invoices.c.number).where(
-                            invoices.c.pipeline == pipeline,
-                            invoices.c.number.in_(wanted[start : start + 500]),
-                            invoices.c.released_on.is_not(None),
-                        )
-                    ).scalars()
-                )
-        return found
-
     def mark_taken_over(self, pipeline: str, number: str, day: date) -> None:
         with self.engine.begin() as connection:
             connection.execute(
