@@ -383,7 +383,12 @@ def _add_plugin_commands() -> None:
     except PluginError:
         return  # a broken plugin is reported by the command that needs it
     for command in commands:
-        if command.name in main.commands:
+        present = main.commands.get(command.name or "")
+        if isinstance(present, click.Group) and isinstance(command, click.Group):
+            for sub in command.commands.values():  # two plugins adding to `dunning auth`
+                present.add_command(sub)
+            continue
+        if present is not None:
             raise PluginError(f"a plugin registers the command {command.name!r}, which exists")
         main.add_command(command)
 

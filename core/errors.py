@@ -7,6 +7,8 @@ traceback for a :class:`DunningError`. Code that raises one of these must theref
 
 from __future__ import annotations
 
+from datetime import datetime
+
 EXIT_OK = 0
 EXIT_PARTIAL = 1
 EXIT_USAGE = 2
@@ -47,6 +49,18 @@ class RunInProgressError(DunningError):
 
 class SourceError(DunningError):
     """The source could not be read or written as a whole (file missing, platform down)."""
+
+
+class SourceLimitReached(SourceError):
+    """The platform's request allowance is used up until ``resumes_at`` (Exact's daily limit).
+
+    Every further call would be refused until then, so callers stop calling: a sync ends early
+    with what it read (:class:`~dunning.core.models.SyncIncomplete`), write-backs wait for the
+    next run. ``resumes_at`` is the moment the platform named (UTC), ``None`` if it named none."""
+
+    def __init__(self, message: str, resumes_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.resumes_at = resumes_at
 
 
 class SendError(DunningError):

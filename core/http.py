@@ -317,6 +317,7 @@ def source_request(
     stats: RequestStats | None = None,
     auth_hint: str = "check the credentials in the source settings",
     rate_limit_headers: tuple[str, str] = RATE_LIMIT_HEADERS,
+    inspect: Callable[[requests.Response], None] | None = None,
     **kwargs: Any,
 ) -> requests.Response:
     """Make a source plugin's request to its platform and return the ``2xx`` response (its body,
@@ -326,6 +327,9 @@ def source_request(
     (``rate_limit_headers``: remaining, reset) are fed back to it. ``what`` names the platform
     in messages ("Moneybird"); ``auth_hint`` says what to do about a ``401``/``403``
     ("check source.token (a new personal API token in Moneybird, or new OAuth tokens)").
+    ``inspect`` sees each answer before it is judged; what it raises ends the request (a
+    :class:`Transient` is tried again), so a plugin can tell its platform's answers apart
+    (Exact: an expired access token, the daily limit).
 
     Raises :class:`~dunning.core.errors.ConfigError` for ``401`` and ``403`` (the run cannot
     work until the settings change), :class:`~dunning.core.errors.SourceError` for every other
@@ -348,6 +352,8 @@ def source_request(
             remaining, reset = rate_limit_state(response, rate_limit_headers)
             if remaining is not None:
                 budget.observe(remaining, reset)
+        if inspect is not None:
+            inspect(response)
 
     def judge(response: requests.Response) -> None:
         _judge_for_source(

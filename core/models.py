@@ -134,6 +134,18 @@ class RowProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncIncomplete:
+    """Emitted by a sync that had to stop before the end (a platform's daily limit).
+
+    What was yielded before it is good and the :class:`SyncCursor` after it (if any) covers just
+    that, so the next sync goes on from there. The ledger may still miss changes the platform
+    holds (payments among them), so the run chases nobody on it: it plans and sends nothing and
+    says ``reason`` ("Exact's daily limit ... is used up until 00:00 UTC")."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class SyncCursor:
     """Emitted last by a source's sync: where the next incremental sync resumes."""
 

@@ -67,36 +67,21 @@ def run_pipeline(
             )
         source = make_source(config, pipeline, ledger)
         sync_source(source, ledger, pipeline.name, run_id, summary, progress)
-        for change in review_pauses(ledger, pipeline.name, today):
-            summary.pauses_ended += 1
-            summary.notes.append(change)
+        fresh = summary.sync_incomplete is None
+        if fresh:
+            for change in review_pauses(ledger, pipeline.name, today):
+                summary.pauses_ended += 1
+                summary.notes.append(change)
         summary.calls_cancelled = cancel_calls_about(ledger, pipeline.name)
         ledger.ladders.record(pipeline.name, ladder_snapshot(pipeline))
-        plan = plan_pipeline(
-            ledger, pipeline, today, now=now, explain=False, config_dir=config.directory
-        )
-        summary.not_due = plan.not_planned
-        for message in plan.messages:
-            if ledger.outbox.add(run_id, message):
-                summary.planned += 1
-            else:
-                summary.already_planned += 1
-        take_over_invoices(source, ledger, pipeline.name, today, summary)
-        for notice in plan_agency_updates(ledger, pipeline, today):
-            if ledger.outbox.add(run_id, notice):
-                summary.agency_updates += 1
-        Dispatcher(
-            pipeline,
-            ledger,
-            run_id,
-            today,
-            summary,
-            progress,
-            config.directory,
-            retry_wait,
-            now=now,
-            source=source,
-        ).run()
+        if fresh:
+            _plan_and_send(config, pipeline, ledger, source, run_id, today, now, summary,
+                           progress, retry_wait)  # fmt: skip
+        else:
+            summary.problems.append(
+                "nothing was planned or sent this run: the ledger may miss payments the source "
+                "holds; the next run with a complete sync catches up"
+            )
         write_back_payments(source, ledger, pipeline.name, summary)
         write_back_notes(source, ledger, pipeline.name, summary)
         if pipeline.config.calls.mirror_to_source:
@@ -106,6 +91,46 @@ def run_pipeline(
         summary.uncertain_found += ledger.outbox.mark_uncertain([run_id])
         ledger.runs.finish(run_id, status, summary.to_dict())
     return summary
+
+
+def _plan_and_send(
+    config: LoadedConfig,
+    pipeline: LoadedPipeline,
+    ledger: Ledger,
+    source: Source,
+    run_id: int,
+    today: date,
+    now: datetime,
+    summary: RunSummary,
+    progress: Progress,
+    retry_wait: float,
+) -> None:
+    """Plan today's messages into the outbox and send what is due (the ledger is current)."""
+    plan = plan_pipeline(
+        ledger, pipeline, today, now=now, explain=False, config_dir=config.directory
+    )
+    summary.not_due = plan.not_planned
+    for message in plan.messages:
+        if ledger.outbox.add(run_id, message):
+            summary.planned += 1
+        else:
+            summary.already_planned += 1
+    take_over_invoices(source, ledger, pipeline.name, today, summary)
+    for notice in plan_agency_updates(ledger, pipeline, today):
+        if ledger.outbox.add(run_id, notice):
+            summary.agency_updates += 1
+    Dispatcher(
+        pipeline,
+        ledger,
+        run_id,
+        today,
+        summary,
+        progress,
+        config.directory,
+        retry_wait,
+        now=now,
+        source=source,
+    ).run()
 
 
 def dry_run_pipeline(

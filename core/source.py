@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from dunning.core.errors import PluginError
-from dunning.core.models import Debtor, Invoice, Payment, RowProblem, SyncCursor
+from dunning.core.models import Debtor, Invoice, Payment, RowProblem, SyncCursor, SyncIncomplete
 
 if TYPE_CHECKING:
     from dunning.core.calls.model import CallTask
     from dunning.core.handoff.dossier import InvoiceDocument
     from dunning.core.ledger.tokens import TokenStore
 
-SyncRecord = Debtor | Invoice | RowProblem | SyncCursor
+SyncRecord = Debtor | Invoice | RowProblem | SyncIncomplete | SyncCursor
 
 
 class Capability(enum.StrEnum):
@@ -66,7 +66,8 @@ class Source(ABC):
 
     kind: ClassVar[str]
     Config: ClassVar[type[SourceConfig]] = SourceConfig
-    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    capabilities: frozenset[Capability] = frozenset()
+    """What this kind can do; an instance may narrow it to what its config switched on."""
 
     def __init__(self, config: SourceConfig, context: SourceContext) -> None:
         self.config = config
@@ -77,7 +78,8 @@ class Source(ABC):
         """Yield what changed since ``cursor`` (``None``: everything), streaming.
 
         Yields :class:`Debtor` and :class:`Invoice` records (a debtor before its invoices),
-        :class:`RowProblem` for each record that cannot be used (the sync goes on), and finally at
+        :class:`RowProblem` for each record that cannot be used (the sync goes on), at most one
+        :class:`SyncIncomplete` when it had to stop early (a platform limit), and finally at
         most one :class:`SyncCursor`. The engine stores the records, then the cursor, in that
         order, so a sync cut short is repeated from the old cursor. Raises
         :class:`~dunning.core.errors.SourceError` when nothing can be read at all.

@@ -41,6 +41,8 @@ class RunSummary:
     tasks_mirrored: int = 0
     notes_written: int = 0
     """Messages noted on their invoices at the source."""
+    sync_incomplete: str | None = None
+    """Why the sync stopped early (a platform limit); nothing was planned or sent then."""
     sent_per_step: Counter[str] = field(default_factory=Counter)
     failed_per_step: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
@@ -50,8 +52,15 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        """0: done (data warnings are in ``problems``); 1: messages failed or are uncertain."""
-        if self.failed or self.retry_later or self.uncertain_found or self.writeback_failed:
+        """0: done (data warnings are in ``problems``); 1: messages failed or are uncertain, or
+        the sync stopped early."""
+        if (
+            self.failed
+            or self.retry_later
+            or self.uncertain_found
+            or self.writeback_failed
+            or self.sync_incomplete
+        ):
             return EXIT_PARTIAL
         return EXIT_OK
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dunning.core.ledger import Ledger
-from dunning.core.models import Debtor, Invoice, RowProblem, SyncCursor
+from dunning.core.models import Debtor, Invoice, RowProblem, SyncCursor, SyncIncomplete
 from dunning.core.progress import Progress
 from dunning.core.source import Capability, Source
 from dunning.core.summary import RunSummary
@@ -49,11 +49,20 @@ def sync_source(
             summary.problems.append(f"skipped {record}")
             if record.invoice_number:
                 unreadable.add(record.invoice_number)
+        elif isinstance(record, SyncIncomplete):
+            summary.sync_incomplete = record.reason
         elif isinstance(record, SyncCursor):
             new_cursor = record.value
     flush()
     progress.end()
-    if snapshot and summary.synced_invoices == 0:
+    if summary.sync_incomplete is not None:
+        summary.problems.append(
+            f"the sync from {source.kind} stopped early: {summary.sync_incomplete}; what was read "
+            "is kept and the next run goes on from there"
+        )
+    if snapshot and summary.sync_incomplete is not None:
+        pass  # a partial snapshot says nothing about what is missing from it
+    elif snapshot and summary.synced_invoices == 0:
         summary.problems.append(
             f"{source.kind} returned no invoices at all; nothing was marked settled"
         )

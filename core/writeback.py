@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from dunning.core.errors import DunningError
+from dunning.core.errors import DunningError, SourceLimitReached
 from dunning.core.ledger import Ledger
 from dunning.core.ledger.outbox import SentRecord
 from dunning.core.source import Capability, Source
@@ -28,6 +28,9 @@ def write_back_payments(
         invoice = found[stored.payment.invoice_number][0]
         try:
             source.register_payment(invoice, stored.payment)
+        except SourceLimitReached as error:
+            errors.append(f"payments not written back yet (the next run tries again): {error}")
+            break
         except DunningError as error:
             message = f"payment of invoice {invoice.number} not written back: {error}"
             ledger.payments.mark_writeback_failed(stored.id, str(error))
@@ -53,6 +56,9 @@ def mirror_call_tasks(
     for task in ledger.calls.unmirrored(pipeline):
         try:
             ref = source.create_task(task)
+        except SourceLimitReached as error:
+            errors.append(f"call tasks not created in the source yet (next run): {error}")
+            break
         except DunningError as error:
             ledger.calls.mark_mirror_failed(pipeline, task.id, str(error))
             errors.append(f"call task #{task.id} not created in the source: {error}")
@@ -77,6 +83,10 @@ def take_over_invoices(
     for invoice in ledger.invoices.to_take_over(pipeline):
         try:
             source.take_over(invoice)
+        except SourceLimitReached as error:
+            if summary is not None:
+                summary.problems.append(f"own reminders not paused yet (next run): {error}")
+            break
         except DunningError as error:
             if summary is not None:
                 summary.problems.append(
@@ -112,6 +122,11 @@ def write_back_notes(
             for number in message.invoice_numbers:
                 if number in found:
                     source.attach_note(found[number][0], note_text(message))
+        except SourceLimitReached as error:
+            errors.append(
+                f"notes not written to the source yet (the next run tries again): {error}"
+            )
+            break
         except DunningError as error:
             ledger.outbox.mark_noted(message.id, str(error))
             errors.append(f"note of message {message.id} not written to the source: {error}")

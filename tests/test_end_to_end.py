@@ -119,7 +119,7 @@ def test_broken_config_exits_2_with_one_line_and_touches_nothing(project: Path, 
 
 
 def test_blocked_plugin_fails_at_start_up_naming_the_kinds(project: Path, cli):
-    env = {**os.environ, "DUNNING_DISABLE_PLUGINS": "csv, moneybird"}
+    env = {**os.environ, "DUNNING_DISABLE_PLUGINS": "csv, moneybird, exact"}
     assert "csv" not in json.loads(cli("plugins", "--json", env=env).stdout)["sources"]
     result = cli("run", env=env)
     assert result.returncode == 2

@@ -61,11 +61,13 @@ def test_in_tree_plugins_come_through_the_entry_point_group():
     assert registry.provided_by[("channel", "email")] == "email"
     assert registry.provided_by[("channel", "call")] == "call"
     assert registry.provided_by[("channel", "agency")] == "agency"
+    assert registry.provided_by[("source", "exact")] == "exact"
 
 
 def test_blocked_plugins_are_not_loaded(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(
-        "DUNNING_DISABLE_PLUGINS", "email, csv, call, agency, letter, sms, whatsapp, moneybird"
+        "DUNNING_DISABLE_PLUGINS",
+        "email, csv, call, agency, letter, sms, whatsapp, moneybird, exact",
     )
     registry = load_registry(get_plugin_manager())
     assert registry.sources == {} and registry.channels == {}

@@ -9,8 +9,8 @@ it with :func:`~dunning.core.config.load_config` and works on a real SQLite ledg
 1. **config**: the section loads; each bad section is a :class:`ConfigError` whose one-line
    message is located (``pipelines.yaml:<line>``) inside the source section and says what is
    wrong;
-2. **records**: every record is a Debtor, Invoice, RowProblem or SyncCursor; debtors and
-   invoices have their keys; an invoice's debtor is yielded before it; no invoice twice;
+2. **records**: every record is a Debtor, Invoice, RowProblem, SyncIncomplete or SyncCursor;
+   debtors and invoices have their keys; an invoice's debtor is yielded before it; no invoice twice;
    amounts are ``Decimal`` and dates ``date``; at most one cursor, and it comes last;
 3. **incremental**: a second sync from the saved cursor leaves the ledger as it was, a change
    at the platform shows in the next sync and touches only that invoice, and (when the case
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -41,7 +42,7 @@ from dunning.core.config import LoadedConfig, load_config
 from dunning.core.errors import ConfigError, SourceError
 from dunning.core.ledger import Ledger
 from dunning.core.ledger.schema import invoices
-from dunning.core.models import Debtor, Invoice, Payment, RowProblem, SyncCursor
+from dunning.core.models import Debtor, Invoice, Payment, RowProblem, SyncCursor, SyncIncomplete
 from dunning.core.plugins import Registry, load_registry
 from dunning.core.progress import NoProgress
 from dunning.core.runner import make_source
@@ -130,7 +131,8 @@ def check_config(case: SourceUnderTest, folder: Path) -> None:
 
 def check_records(case: SourceUnderTest, folder: Path) -> None:
     config = _load(case, folder)
-    records = list(_source(config).sync(None))
+    with _ledger(config) as ledger:
+        records = list(_source(config, ledger).sync(None))
     assert_records(case.kind, records)
     assert any(isinstance(r, Debtor) for r in records), f"{case.kind}: the sync yielded no debtor"
     assert any(isinstance(r, Invoice) for r in records), f"{case.kind}: the sync yielded no invoice"
@@ -152,10 +154,16 @@ def assert_records(kind: str, records: Sequence[SyncRecord], known: Iterable[str
             numbers.add(record.number)
         elif isinstance(record, RowProblem):
             assert _filled(record.place), f"{where}: a RowProblem must say where: {record}"
+        elif isinstance(record, SyncIncomplete):
+            assert _filled(record.reason), f"{where}: a SyncIncomplete must say why"
+            rest = records[index:]
+            assert all(isinstance(r, SyncCursor) for r in rest), (
+                f"{where} is a SyncIncomplete; only the cursor may follow it"
+            )
         else:
             raise AssertionError(
-                f"{where} is a {type(record).__name__}, not a Debtor, Invoice, RowProblem or "
-                "SyncCursor"
+                f"{where} is a {type(record).__name__}, not a Debtor, Invoice, RowProblem, "
+                "SyncIncomplete or SyncCursor"
             )
 
 
@@ -223,17 +231,17 @@ def check_writeback(case: SourceUnderTest, folder: Path) -> None:
 
         payment_id, payment = _pay(ledger, unpaid[0], half=False)
         invoice = ledger.invoices.get(NAME, [payment.invoice_number])[payment.invoice_number][0]
-        source = _source(config)
+        source = _source(config, ledger)
         source.register_payment(invoice, payment)
         source.register_payment(invoice, payment)
         _assert_one_payment(case.kind, read_payments, payment, "registered twice")
         ledger.payments.mark_written(payment_id)
 
         _, payment = _pay(ledger, unpaid[1], half=True)
-        _, errors = write_back_payments(_answer_lost(_source(config)), ledger, NAME)
+        _, errors = write_back_payments(_answer_lost(_source(config, ledger)), ledger, NAME)
         assert errors, f"{case.kind}: the simulated lost answer was not reported"
         _sync(config, ledger, 2)  # the next run syncs before it writes back again
-        written, errors = write_back_payments(_source(config), ledger, NAME)
+        written, errors = write_back_payments(_source(config, ledger), ledger, NAME)
         assert (written, errors) == (1, []), f"{case.kind}: the retried write-back: {errors}"
         _assert_one_payment(case.kind, read_payments, payment, "retried after a lost answer")
     finally:
@@ -242,12 +250,17 @@ def check_writeback(case: SourceUnderTest, folder: Path) -> None:
 
 def check_errors(case: SourceUnderTest, folder: Path) -> None:
     config = _load(case, folder)
-    expected = _numbers(_source(config).sync(None))
+    with _ledger(config) as ledger:
+        _check_errors(case, config, ledger)
+
+
+def _check_errors(case: SourceUnderTest, config: LoadedConfig, ledger: Ledger) -> None:
+    expected = _numbers(_source(config, ledger).sync(None))
     for kind in (k for k in FAILURES if k in case.can_fail):
         what = f"{case.kind}: with the platform failing as {kind!r}"
         case.fail(kind)
         try:
-            numbers = _numbers(_source(config).sync(None))
+            numbers = _numbers(_source(config, ledger).sync(None))
         except ConfigError as error:
             assert kind == "auth", f"{what}, the sync raised a ConfigError: {error}"
             _assert_one_line(what, error)
@@ -287,8 +300,18 @@ def _load(case: SourceUnderTest, folder: Path) -> LoadedConfig:
         raise AssertionError(f"{case.kind}: the case's own section is rejected: {error}") from None
 
 
-def _source(config: LoadedConfig) -> Source:
-    return make_source(config, config.pipeline(NAME))
+def _source(config: LoadedConfig, ledger: Ledger) -> Source:
+    """A fresh source as a run makes one (with the ledger's token store)."""
+    return make_source(config, config.pipeline(NAME), ledger)
+
+
+@contextmanager
+def _ledger(config: LoadedConfig) -> Iterator[Ledger]:
+    ledger = Ledger.open(config.state_url)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
 
 
 def _sync(config: LoadedConfig, ledger: Ledger, sync_id: int) -> None:
@@ -296,7 +319,7 @@ def _sync(config: LoadedConfig, ledger: Ledger, sync_id: int) -> None:
     seen: list[SyncRecord] = []
     known = ledger.invoices.debtor_ids(NAME)
     summary = RunSummary(pipeline=NAME, as_of=date.today())
-    source = _source(config)
+    source = _source(config, ledger)
     sync_source(_recording(source, seen), ledger, NAME, sync_id, summary, NoProgress())
     assert_records(source.kind, seen, known)
 
