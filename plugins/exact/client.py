@@ -84,13 +84,14 @@ class DailyAllowance:
             if self.remaining is not None:
                 self.remaining -= 1
 
-    def reached(self, division: int) -> SourceLimitReached:
+    def reached(self, division: int | None) -> SourceLimitReached:
         when = None
         if self.resets_at is not None:
             when = datetime.fromtimestamp(self.resets_at, tz=UTC)
         until = f"until {when:%Y-%m-%d %H:%M} UTC" if when else "for today"
+        which = f"division {division}" if division else "the current division"
         return SourceLimitReached(
-            f"{WHAT}'s daily limit of calls for division {division} is used up {until}", when
+            f"{WHAT}'s daily limit of calls for {which} is used up {until}", when
         )
 
 
@@ -104,6 +105,12 @@ def shared_limits(
         if key not in _budgets:
             _budgets[key] = (RequestBudget(per_minute, window), DailyAllowance())
         return _budgets[key]
+
+
+def forget_shared_limits() -> None:
+    """Forget every budget and allowance learnt in this process, as a new process starts."""
+    with _budgets_lock:
+        _budgets.clear()
 
 
 class _AccessTokenExpired(Exception):
@@ -138,20 +145,29 @@ class ExactClient:
 
     # -- division ------------------------------------------------------------------------------
 
+    def me(self, fields: str = "CurrentDivision") -> dict[str, Any]:
+        """The user the tokens belong to (``current/Me``, no division in the path)."""
+        body = self._json("GET", f"{self.base}/api/v1/current/Me", None, {"$select": fields})
+        results = _results(body, "current/Me")
+        if not results:
+            raise SourceError(f"{WHAT} answered current/Me without a user; set source.division")
+        return results[0]
+
     @property
     def division(self) -> int:
         """``source.division``, else the user's current division (one ``current/Me`` call)."""
         if self._division is None:
-            body = self._json("GET", f"{self.base}/api/v1/current/Me", None, {
-                "$select": "CurrentDivision"
-            })  # fmt: skip
-            results = _results(body, "current/Me")
             try:
-                self._division = int(results[0]["CurrentDivision"])
-            except (IndexError, KeyError, TypeError, ValueError):
+                self._division = int(self.me()["CurrentDivision"])
+            except (KeyError, TypeError, ValueError):
                 raise SourceError(
                     f"{WHAT} answered current/Me without a CurrentDivision; set source.division"
                 ) from None
+        return self._division
+
+    @property
+    def known_division(self) -> int | None:
+        """The division if it is known without a request."""
         return self._division
 
     def url(self, path: str) -> str:
@@ -228,7 +244,7 @@ class ExactClient:
         budget, daily = self._limits(division)
         where = division if division is not None else "of the current user"
         if daily.used_up():
-            raise daily.reached(division or 0)
+            raise daily.reached(division)
         policy = self.policy
         if not replay_after_send:
             policy = RetryPolicy(
@@ -268,7 +284,7 @@ class ExactClient:
                 raise _AccessTokenExpired()
             if status == 429:
                 if response.headers.get(DAILY[0], "").strip() == "0":
-                    raise daily.reached(division or 0)
+                    raise daily.reached(division)
                 if not response.headers.get(MINUTELY[1], "").strip():
                     raise Transient(f"{WHAT} answered 429", retry_after=WAIT_WITHOUT_RESET)
             if 400 <= status < 500 and status not in (401, 403, 404, 429):

@@ -18,7 +18,7 @@ import click
 
 from dunning.core.commands.common import opened, reports_errors
 from dunning.core.config import LoadedConfig, LoadedPipeline
-from dunning.core.errors import ConfigError, UsageError
+from dunning.core.errors import UsageError
 from dunning.plugins.exact.client import ExactClient
 from dunning.plugins.exact.config import ExactConfig
 from dunning.plugins.exact.oauth import ExactAuth, authorize_url, new_state
@@ -147,12 +147,13 @@ def exact(
                 code = _listen_for_code(settings.redirect_uri, state, wait)
         exact_auth.exchange_code(code)
         client = ExactClient(settings, exact_auth)
-        try:
-            division = client.division
-        except ConfigError:
-            raise
+        user = client.me("FullName,CurrentDivision")
+        if settings.division is not None:  # can this user read the configured division?
+            client.get("crm/Accounts", {"$select": "ID", "$top": "1"})
+        division = settings.division or user.get("CurrentDivision")
         names = ", ".join(p.name for p in chosen)
         click.echo(
-            f"Authorized: tokens stored in the ledger as connection {settings.connection!r} "
-            f"(pipelines: {names}); current division {division}."
+            f"Authorized as {user.get('FullName') or 'the Exact user'}: tokens stored in the "
+            f"ledger as connection {settings.connection!r} (pipelines: {names}); division "
+            f"{division} answers."
         )

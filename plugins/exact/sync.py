@@ -172,7 +172,12 @@ def _timestamp(row: dict[str, Any]) -> int:
 
 
 def _strip(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k not in ("__metadata", "Timestamp")}
+    """The row without its metadata, version and empty fields (it may be kept in the cursor)."""
+    return {
+        k: v
+        for k, v in row.items()
+        if k not in ("__metadata", "Timestamp") and v is not None and v != "" and v is not False
+    }
 
 
 class ExactSync:
@@ -200,8 +205,11 @@ class ExactSync:
         """Accounts whose debtor was yielded in this sync."""
 
     @property
-    def division(self) -> int:
-        return self.client.division
+    def division(self) -> str:
+        """The division for messages; never a request (the daily limit may have stopped
+        ``current/Me``)."""
+        known = self.client.known_division
+        return str(known) if known is not None else "current"
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -263,6 +271,8 @@ class ExactSync:
         else:
             for account_id, account in self.changed_accounts.items():  # spare a fetch later
                 self.cursor.accounts.setdefault(account_id, account)
+            for contact_id, contact in self.changed_contacts.items():
+                self.cursor.contacts.setdefault(contact_id, contact)
             yield SyncIncomplete(
                 f"{self.stopped}; {len(self.changed_terms)} changed receivable(s) were read "
                 "before it"

@@ -107,7 +107,7 @@ def term_row(division: Division, term: Term) -> Row:
         "Description": term.description,
         "DueDate": odata_date(term.due_date),
         "InvoiceDate": odata_date(term.invoice_date),
-        "InvoiceNumber": term.invoice_number,
+        "InvoiceNumber": term.invoice_number or None,  # 0: not an invoice (a receipt)
         "EntryNumber": term.invoice_number,
         "EntryID": term.entry_id,
         "TransactionEntryID": term.transaction_entry_id,
