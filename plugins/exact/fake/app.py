@@ -74,6 +74,8 @@ class ExactApp:
         self.limiter = limiter
         self.tokens = TokenState()
         self.faults = FaultQueue()
+        self.token_delay = 0.0
+        """Seconds the token endpoint takes to answer (after it acted), for timing tests."""
         self.token_requests: list[dict[str, Any]] = []
         self.log: list[LoggedRequest] = []
         self.counts: Counter[str] = Counter()
@@ -117,7 +119,7 @@ class ExactApp:
                 answer = oauth.token(
                     self.client, self.tokens, self._clock(), request, self.token_requests.append
                 )
-            return answer, "POST oauth2/token", 0.0
+            return answer, "POST oauth2/token", self.token_delay
         if path.startswith(API_PREFIX):
             return self._api(request, path[len(API_PREFIX) :])
         return Response("Not Found", status=404, content_type="text/plain"), None, 0.0
@@ -127,9 +129,13 @@ class ExactApp:
         is_me = rest.lower() == "current/me"
         division = int(division_text) if division_text.isdigit() else None
         endpoint = self._endpoint_name(request.method, "current/Me" if is_me else resource)
+        key = self.store.current if division is None else division
         with self.store.lock:
-            budget = self.limiter.spend(self.store.current if division is None else division)
+            budget = self.limiter.spend(key)
             fault = self.faults.take() if budget.refused is None else None
+            if fault is not None and fault.kind == "daily":  # another client spent the day
+                self.limiter.set_daily_remaining(key, 0)
+                budget = self.limiter.spend(key)
         if budget.refused is not None:
             return self._too_many(request, budget), endpoint, 0.0
         if fault is not None and fault.kind != "timeout":

@@ -103,6 +103,11 @@ class FakeExact(ExactApp):
         return self.client.client_id
 
     @property
+    def redirect_uri(self) -> str:
+        """The app's registered redirect URI."""
+        return self.client.redirect_uri
+
+    @property
     def client_secret(self) -> str:
         return self.client.client_secret
 
@@ -151,12 +156,16 @@ class FakeExact(ExactApp):
         with self.store.lock:
             self.limiter.reset()
 
-    def fail_next(self, n: int = 1, kind: FaultKind = 503, *, sleep_seconds: float = 5.0) -> None:
+    def fail_next(
+        self, n: int = 1, kind: FaultKind = 503, *, sleep_seconds: float = 5.0, after: int = 0
+    ) -> None:
         """The next ``n`` API calls fail: ``500`` (JSON envelope), ``503`` (HTML), ``429``
-        (minutely, reset in 1 s), ``"malformed"`` (200 with cut JSON) or ``"timeout"`` (carried
-        out, answered after ``sleep_seconds``)."""
+        (minutely, reset in 1 s), ``"daily"`` (a daily 429: another client spent what was left
+        of the day, in this call's division, so the calls after it are refused too),
+        ``"malformed"`` (200 with cut JSON) or ``"timeout"`` (carried
+        out, answered after ``sleep_seconds``); ``after`` calls are answered normally first."""
         with self.store.lock:
-            self.faults.add(n, Fault(kind, sleep_seconds))
+            self.faults.add(n, Fault(kind, sleep_seconds), after)
 
     def requests_to(self, endpoint: str) -> list[LoggedRequest]:
         """Logged requests for ``"GET sync/Cashflow/PaymentTerms"`` and the like."""

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-FaultKind = Literal[500, 503, 429, "timeout", "malformed"]
-FAULT_KINDS: tuple[FaultKind, ...] = (500, 503, 429, "timeout", "malformed")
+FaultKind = Literal[500, 503, 429, "daily", "timeout", "malformed"]
+FAULT_KINDS: tuple[FaultKind, ...] = (500, 503, 429, "daily", "timeout", "malformed")
 DAY_SECONDS = 86_400
 
 
@@ -120,12 +120,13 @@ class FaultQueue:
     """Faults waiting for the next API calls, taken one per call in order."""
 
     def __init__(self) -> None:
-        self._pending: deque[Fault] = deque()
+        self._pending: deque[Fault | None] = deque()
 
-    def add(self, count: int, fault: Fault) -> None:
+    def add(self, count: int, fault: Fault, after: int = 0) -> None:
+        """``count`` faults, after ``after`` calls answered normally."""
         if fault.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {fault.kind!r}; choose one of {FAULT_KINDS}")
-        self._pending.extend([fault] * count)
+        self._pending.extend([None] * after + [fault] * count)
 
     def take(self) -> Fault | None:
         return self._pending.popleft() if self._pending else None
