@@ -107,6 +107,9 @@ class Invoice:
     payment_reference: str | None = None
     """The reference the debtor quotes when paying (an RF creditor reference, a Dutch 16-digit
     betalingskenmerk), as the source has it."""
+    your_ref: str | None = None
+    """The debtor's own reference for the invoice (their order or purchase-order number), as
+    the source has it: messages show it, so the debtor's accounts-payable desk can find it."""
 
     @property
     def is_dunnable(self) -> bool:

@@ -809,3 +809,10 @@ def test_payment_written_back_in_full_gives_paid_on_on_the_next_sync(tmp_path: P
     assert invoices(sync_all(source))["F-001"].paid_on is None
     pay(source, "F-001", "1000.00", date(2024, 4, 20))
     assert invoices(sync_all(source))["F-001"].paid_on == date(2024, 4, 20)
+
+
+def test_the_debtors_own_reference_is_read_from_its_column(tmp_path: Path) -> None:
+    write_csv(tmp_path, [f"{HEADER};uw_referentie", f"{GOOD_1};PO-4471", f"{GOOD_3};"])
+    found = invoices(sync_all(make_source(tmp_path)))
+    assert found["F-001"].your_ref == "PO-4471"
+    assert found["F-003"].your_ref is None

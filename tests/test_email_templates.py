@@ -337,6 +337,17 @@ def test_a_note_carried_by_every_invoice_of_a_message_is_said_once(tmp_path: Pat
     assert text.index("1 februari 2026") < text.index("2 maart 2026")
 
 
+@pytest.mark.parametrize(("language", "label"), [("nl", "uw referentie"), ("en", "your reference")])
+def test_the_debtors_own_reference_stands_beside_its_invoice(
+    tmp_path: Path, language: str, label: str
+) -> None:
+    invoices = (invoice("2026-0012", your_ref="PO-4471"), invoice("2026-0015", "99.00"))
+    _, text, html = render(tmp_path, message(language, invoices=invoices))
+    assert_in_both(f"{label}: PO-4471", text, html)
+    assert text.count(label) == 1 and html.count(label) == 1  # the other invoice has none
+    assert text.index("2026-0012") < text.index("PO-4471") < text.index("2026-0015")
+
+
 @pytest.mark.parametrize("template", REMINDERS)
 def test_reminders_without_broken_agreements_mention_none(tmp_path: Path, template: str) -> None:
     _, text, html = render(tmp_path, message(template=template))

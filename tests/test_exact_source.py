@@ -157,6 +157,7 @@ def test_accounts_contacts_and_open_receivables_are_mapped(fake: FakeExact, ledg
     assert first.issue_date == date(2026, 10, 5)
     assert first.due_date == min(t.due_date for t in terms)
     assert first.payment_reference == terms[0].payment_reference
+    assert first.your_ref == "PO-77" and invoices[str(plain)].your_ref is None
     assert first.debtor_id == "1"
     assert invoices[str(credit)].is_credit_note
     assert invoices[str(plain)].amount_open == Decimal("121.00")

@@ -59,6 +59,8 @@ class InvoiceLine:
     payment_link: str | None
     currency: str
     paid_on: date | None = None
+    your_ref: str | None = None
+    """The debtor's own reference (their order number), when the source has one."""
 
     @property
     def partly_paid(self) -> bool:
@@ -77,6 +79,7 @@ class InvoiceLine:
             payment_link=invoice.payment_link,
             currency=invoice.currency,
             paid_on=invoice.paid_on,
+            your_ref=invoice.your_ref,
         )
 
 

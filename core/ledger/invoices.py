@@ -93,8 +93,11 @@ INVOICE_COLUMNS = (
     invoices.c.discount_percent,
     invoices.c.discount_days,
     invoices.c.payment_reference,
+    invoices.c.your_ref,
 )
 """The columns :func:`invoice_from_values` reads, in its order (positional rows are faster)."""
+EXTRA = len(INVOICE_COLUMNS)
+"""Index of the first column a query selects after ``INVOICE_COLUMNS``."""
 
 
 def invoice_from_values(row: Sequence[Any]) -> Invoice:
@@ -105,7 +108,7 @@ def invoice_from_values(row: Sequence[Any]) -> Invoice:
         row[0], row[1], row[2], row[3], amount_total,
         amount_total if open_cents == total_cents else from_cents(open_cents),
         row[6], row[7], bool(row[8]), row[9], tags_from_text(row[10]), row[11],
-        Decimal(discount_percent) if discount_percent else None, row[13], row[14],
+        Decimal(discount_percent) if discount_percent else None, row[13], row[14], row[15],
     )  # fmt: skip
 
 
@@ -260,6 +263,7 @@ class InvoiceStore:
                 "discount_percent": str(i.discount_percent) if i.discount_percent else None,
                 "discount_days": i.discount_days,
                 "payment_reference": i.payment_reference,
+                "your_ref": i.your_ref,
             }
             for i in batch_invoices
         ]
@@ -382,7 +386,7 @@ class InvoiceStore:
         with self.engine.connect() as connection:
             for row in connection.execute(query):
                 number, debtor_id, due_date, ladder_step, ladder_day = (
-                    row[0], row[1], row[3], row[15], row[16],
+                    row[0], row[1], row[3], row[EXTRA], row[EXTRA + 1],
                 )  # fmt: skip
                 if skip is not None and skip(debtor_id, due_date, ladder_step, ladder_day):
                     continue
@@ -588,7 +592,7 @@ class InvoiceStore:
                     invoices.c.pipeline == pipeline, invoices.c.number.in_(wanted)
                 )
             )
-            return {row[0]: (invoice_from_values(row), bool(row[15])) for row in rows}
+            return {row[0]: (invoice_from_values(row), bool(row[EXTRA])) for row in rows}
 
     def find_pipelines_with_invoice(self, number: str) -> list[str]:
         with self.engine.connect() as connection:

@@ -71,6 +71,7 @@ invoices = Table(
     Column("days_late", Integer),
     Column("handed_over_on", Date),
     Column("payment_reference", Text),
+    Column("your_ref", Text),
     Column("taken_over_on", Date),
     Column("released_on", Date),
     Index("ix_invoices_debtor", "pipeline", "debtor_id"),

@@ -26,10 +26,11 @@ class CsvColumns(BaseModel):
     columns (``paid``, ``paid_date``, ``paid_amount``) are appended when a payment is written.
     ``debtor_tags``, ``country`` and ``timezone`` describe the debtor; ``tags``,
     ``discount_percent`` and ``discount_days`` the invoice; ``payment_reference`` the reference
-    the debtor quotes when paying. ``manager_name``, ``manager_phone`` and ``manager_email`` are
-    the debtor's management contact, whom a credit controller calls when the payer keeps being
-    absent; ``street``, ``postcode`` and ``city`` the postal address printed on letters (a
-    country line is added for debtors outside NL). See docs/source-csv.md.
+    the debtor quotes when paying, ``your_ref`` the debtor's own reference (their order number).
+    ``manager_name``, ``manager_phone`` and ``manager_email`` are the debtor's management
+    contact, whom a credit controller calls when the payer keeps being absent; ``street``,
+    ``postcode`` and ``city`` the postal address printed on letters (a country line is added for
+    debtors outside NL). See docs/source-csv.md.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -61,6 +62,7 @@ class CsvColumns(BaseModel):
     discount_percent: str = Field(default="korting", min_length=1)
     discount_days: str = Field(default="kortingstermijn", min_length=1)
     payment_reference: str = Field(default="betalingskenmerk", min_length=1)
+    your_ref: str = Field(default="uw_referentie", min_length=1)
     paid: str = Field(default="betaald", min_length=1)
     paid_date: str = Field(default="betaaldatum", min_length=1)
     paid_amount: str = Field(default="betaald_bedrag", min_length=1)

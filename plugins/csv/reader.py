@@ -200,6 +200,7 @@ class RowReader:
             discount_percent=discount_percent,
             discount_days=discount_days,
             payment_reference=self._cell(cells, "payment_reference") or None,
+            your_ref=self._cell(cells, "your_ref") or None,
         )
 
     def _date(self, cells: list[str], name: str, what: str) -> date:

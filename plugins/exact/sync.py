@@ -18,7 +18,7 @@ keeps and the ones that changed. The cursor is compact JSON the plugin owns::
     {"v": 1, "ts": {"accounts": T, "contacts": T, "terms": T, "deleted": T},
      "checked": "2026-11-23",
      "inv": {"<entry>": ["<number>", "<account>", total_cents, "EUR", issue_day, "<ref>",
-                         {"<term>": [open_cents, due_day]}, due_day]},
+                         {"<term>": [open_cents, due_day]}, due_day, "<your ref>"]},
      "acc": {"<account>": {...}}, "con": {"<contact>": {...}}}
 
 ``inv`` holds the open invoices only (days are ordinals); ``acc`` and ``con`` the accounts with
@@ -97,20 +97,22 @@ class Tracked:
     """term id -> (open cents, due day ordinal)."""
     due_day: int = 0
     """The invoice's own due date (the earliest term's), kept for when nothing is open."""
+    your_ref: str = ""
+    """The debtor's own reference (``YourRef``)."""
 
     def dump(self) -> list[Any]:
         terms = {k: [v[0], v[1]] for k, v in self.terms.items()}
         return [
             self.number, self.account, self.total_cents, self.currency, self.issue_day,
-            self.reference, terms, self.due_day,
+            self.reference, terms, self.due_day, self.your_ref,
         ]  # fmt: skip
 
     @classmethod
     def load(cls, value: list[Any]) -> Tracked:
-        number, account, total, currency, issue, reference, terms, due = value
+        number, account, total, currency, issue, reference, terms, due, your_ref = value
         return cls(
             str(number), str(account), int(total), str(currency), int(issue), str(reference),
-            {str(k): (int(v[0]), int(v[1])) for k, v in terms.items()}, int(due),
+            {str(k): (int(v[0]), int(v[1])) for k, v in terms.items()}, int(due), str(your_ref),
         )  # fmt: skip
 
     @property
@@ -467,6 +469,7 @@ class ExactSync:
             issue_day=issue.toordinal(),
             reference=text(row, "PaymentReference"),
             terms={},
+            your_ref=text(row, "YourRef"),
         )
 
     def _record(self, tracked: Tracked, place: str, paid_on: date | None) -> Invoice:
@@ -488,6 +491,7 @@ class ExactSync:
             place=f"{place} (invoice {tracked.number})",
             paid_on=paid_on,
             payment_reference=tracked.reference or None,
+            your_ref=tracked.your_ref or None,
         )
 
     def _prune(self) -> None:

@@ -154,4 +154,5 @@ def invoice_to_record(data: dict[str, Any], *, left: bool = False) -> Invoice:
         place=f"moneybird:sales_invoice:{_text(data.get('id'))}",
         paid_on=_day(data, "paid_at", required=False) if state == "paid" else None,
         payment_reference=_text(data.get("payment_reference")) or None,
+        your_ref=_text(data.get("reference")) or None,
     )
