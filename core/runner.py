@@ -31,12 +31,16 @@ from dunning.core.writeback import (
 
 
 def make_source(
-    config: LoadedConfig, pipeline: LoadedPipeline, ledger: Ledger | None = None
+    config: LoadedConfig,
+    pipeline: LoadedPipeline,
+    ledger: Ledger | None = None,
+    today: date | None = None,
 ) -> Source:
     context = SourceContext(
         pipeline=pipeline.name,
         config_dir=config.directory,
         tokens=ledger.tokens if ledger is not None else None,
+        today=today,
     )
     return pipeline.source_cls(pipeline.source_config, context)
 
@@ -65,7 +69,7 @@ def run_pipeline(
                 f"{summary.uncertain_found} message(s) were being sent when an earlier run "
                 "stopped; they are marked uncertain and will not be re-sent (see dunning status)"
             )
-        source = make_source(config, pipeline, ledger)
+        source = make_source(config, pipeline, ledger, today)
         sync_source(source, ledger, pipeline.name, run_id, summary, progress)
         fresh = summary.sync_incomplete is None
         if fresh:
@@ -149,7 +153,7 @@ def dry_run_pipeline(
     run_id, _ = ledger.runs.start(pipeline.name, today)
     status = "failed"
     try:
-        source = make_source(config, pipeline, ledger)
+        source = make_source(config, pipeline, ledger, today)
         sync_source(source, ledger, pipeline.name, run_id, summary, progress)
         plan = plan_pipeline(
             ledger, pipeline, today, now=now, explain=True, config_dir=config.directory

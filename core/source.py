@@ -6,6 +6,7 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -55,6 +56,8 @@ class SourceContext:
     """Folder of ``pipelines.yaml``: relative paths in the source's config are relative to it."""
     tokens: TokenStore | None = None
     """Where OAuth tokens survive a run (the ledger's); ``None`` outside a pipeline."""
+    today: date | None = None
+    """The day the run acts as of (``dunning run --date``); ``None``: the computer's date."""
 
 
 class Source(ABC):

@@ -411,6 +411,29 @@ def test_server_errors_are_retried_and_then_a_one_line_source_error(
     assert "\n" not in str(error.value) and "3 attempts" in str(error.value)
 
 
+def test_access_withdrawn_mid_sync_stops_it_and_stores_nothing(
+    fake: FakeExact, ledger: Ledger
+) -> None:
+    authorize(fake, ledger)
+    fake.seed(2_500, rng_seed=2)
+    fake.fail_next(1, "revoked", after=3)  # accounts, contacts, a page of terms, then 401
+    summary = RunSummary(pipeline="main", as_of=date.today())
+    with pytest.raises(ConfigError) as error:
+        source = source_for(fake, ledger, division=fake.division)
+        sync_source(source, ledger, "main", 1, summary, NoProgress())
+    assert "\n" not in str(error.value) and "dunning auth exact" in str(error.value)
+    assert summary.synced_invoices == 0 and ledger.invoices.cursor("main") is None
+    assert fake.refreshes == 0  # a refusal that is not "expired" is not refreshed away
+
+
+def test_a_read_that_times_out_is_tried_again(fake: FakeExact, ledger: Ledger) -> None:
+    authorize(fake, ledger)
+    fake.add_invoice(bakker(fake)[0], "10.00")
+    fake.fail_next(1, "timeout", sleep_seconds=1.5)
+    records = list(source_for(fake, ledger, timeout=0.5).sync(None))
+    assert split(records)[1] and len(fake.log) >= 6
+
+
 def test_malformed_json_is_a_clear_source_error(fake: FakeExact, ledger: Ledger) -> None:
     authorize(fake, ledger)
     fake.fail_next(1, "malformed")

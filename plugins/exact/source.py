@@ -66,10 +66,15 @@ class ExactSource(Source):
         self.accounts: dict[str, dict[str, Any]] = {}
         """Debtor id (account code) -> the account as last read, for write-back."""
 
+    @property
+    def today(self) -> date:
+        """The run's day (``--date``), else the computer's."""
+        return self.context.today or date.today()
+
     # -- reading -------------------------------------------------------------------------------
 
     def sync(self, cursor: str | None) -> Iterator[SyncRecord]:
-        run = ExactSync(self.client, self.settings, cursor, date.today())
+        run = ExactSync(self.client, self.settings, cursor, self.today)
         yield from run.records()
         for account in run.cursor.accounts.values():
             code = text(account, "Code")
@@ -101,7 +106,7 @@ class ExactSource(Source):
                 "Subject": f"Invoice {invoice.number}: {note}"[:200],
                 "Notes": f"{note}\nInvoice {invoice.number}, open {invoice.amount_open} "
                 f"{invoice.currency}.",
-                "Date": f"{date.today().isoformat()}T00:00:00",
+                "Date": f"{self.today.isoformat()}T00:00:00",
             },
             replay_after_send=True,
         )
@@ -141,7 +146,7 @@ class ExactSource(Source):
             return
         line: dict[str, Any] = {
             "Account": text(self._account(invoice.debtor_id), "ID"),
-            "AmountFC": float(payment.amount),
+            "AmountFC": float(payment.amount),  # Exact's Edm.Double; cents survive the trip
             "Date": f"{payment.paid_on.isoformat()}T00:00:00",
             "Description": f"{key} invoice {invoice.number}"[:100],
             "OurRef": int(invoice.number),

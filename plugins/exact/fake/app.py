@@ -184,6 +184,10 @@ class ExactApp:
         if fault.kind == 429:
             ahead = Budget("minutely", 0, 0, 0.0, budget.minutely_limit, 0, time.time() + 1.0)
             return self._too_many(request, ahead)
+        if fault.kind == "revoked":  # the user withdrew the app's access
+            return Response(
+                b"", status=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            )
         if fault.kind == 503:
             response = Response(
                 "<html><body><h1>503 Service Unavailable</h1></body></html>",

@@ -162,6 +162,7 @@ class FakeExact(ExactApp):
         """The next ``n`` API calls fail: ``500`` (JSON envelope), ``503`` (HTML), ``429``
         (minutely, reset in 1 s), ``"daily"`` (a daily 429: another client spent what was left
         of the day, in this call's division, so the calls after it are refused too),
+        ``"revoked"`` (401 without "expired": the app's access was withdrawn),
         ``"malformed"`` (200 with cut JSON) or ``"timeout"`` (carried
         out, answered after ``sleep_seconds``); ``after`` calls are answered normally first."""
         with self.store.lock:

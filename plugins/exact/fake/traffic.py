@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-FaultKind = Literal[500, 503, 429, "daily", "timeout", "malformed"]
-FAULT_KINDS: tuple[FaultKind, ...] = (500, 503, 429, "daily", "timeout", "malformed")
+FaultKind = Literal[500, 503, 429, "daily", "revoked", "timeout", "malformed"]
+FAULT_KINDS: tuple[FaultKind, ...] = (500, 503, 429, "daily", "revoked", "timeout", "malformed")
 DAY_SECONDS = 86_400
 
 
