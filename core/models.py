@@ -181,6 +181,14 @@ class Payment:
     stores it with the payment (a transaction identifier) so that writing the same payment back
     again, after a lost answer or a crash, is recognised and not done twice."""
 
+    @property
+    def identifier(self) -> str:
+        """What a source stores with the payment to recognise it: :attr:`key`, else one made of
+        the payment itself (invoice, day and amount)."""
+        if self.key:
+            return self.key
+        return f"dunning-{self.invoice_number}-{self.paid_on.isoformat()}-{self.amount}"
+
 
 class MessageState(enum.StrEnum):
     """Life of an outbox message. Only ``pending`` messages are ever handed to a channel.

@@ -24,6 +24,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -247,12 +248,7 @@ class ExactClient:
             raise daily.reached(division)
         policy = self.policy
         if not replay_after_send:
-            policy = RetryPolicy(
-                max_attempts=policy.max_attempts,
-                timeout=policy.timeout,
-                max_retry_after_seconds=policy.max_retry_after_seconds,
-                replay_after_send=False,
-            )
+            policy = replace(policy, replay_after_send=False)
         token = self.auth.access_token()
         try:
             return self._send(method, url, token, policy, budget, daily, division, **kwargs)

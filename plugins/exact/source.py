@@ -39,12 +39,6 @@ CODE_WIDTH = 18
 CALL_TASK = 1
 
 
-def payment_key(payment: Payment) -> str:
-    if payment.key:
-        return payment.key
-    return f"dunning-{payment.invoice_number}-{payment.paid_on.isoformat()}-{payment.amount}"
-
-
 class ExactSource(Source):
     """One Exact Online division (see :mod:`.sync` for how it is read)."""
 
@@ -141,7 +135,7 @@ class ExactSource(Source):
                 f"invoice {invoice.number} is not an Exact invoice number; the payment cannot "
                 "be posted with it as OurRef"
             )
-        key = payment_key(payment)
+        key = payment.identifier
         if self._posted(invoice.number, key):
             return
         line: dict[str, Any] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -162,14 +163,7 @@ class MoneybirdClient:
     ) -> requests.Response:
         policy = self.policy
         if not replay_after_send:
-            policy = RetryPolicy(
-                max_attempts=policy.max_attempts,
-                wait_seconds=policy.wait_seconds,
-                max_retry_after_seconds=policy.max_retry_after_seconds,
-                max_wait_seconds=policy.max_wait_seconds,
-                timeout=policy.timeout,
-                replay_after_send=False,
-            )
+            policy = replace(policy, replay_after_send=False)
         try:
             return self._send(method, url, policy, **kwargs)
         except ConfigError:

@@ -44,13 +44,6 @@ if TYPE_CHECKING:
     from dunning.core.calls.model import CallTask
 
 
-def payment_key(payment: Payment) -> str:
-    """The transaction identifier: the ledger's stable key, else one made of the payment."""
-    if payment.key:
-        return payment.key
-    return f"dunning-{payment.invoice_number}-{payment.paid_on.isoformat()}-{payment.amount}"
-
-
 class MoneybirdSource(Source):
     """One Moneybird administration, synced incrementally (see :mod:`.sync`)."""
 
@@ -123,7 +116,7 @@ class MoneybirdSource(Source):
     # -- write-back ----------------------------------------------------------------------------
 
     def register_payment(self, invoice: Invoice, payment: Payment) -> None:
-        key = payment_key(payment)
+        key = payment.identifier
         data = self._find(invoice.number)
         if _has_payment(data, key) or _fully_paid(data):
             return

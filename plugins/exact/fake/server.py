@@ -12,14 +12,12 @@ Tokens, codes and ``Modified`` live on the fake's clock (``now()`` = real time +
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
+from dunning.core.testing.served import ServedApp
 from dunning.plugins.exact.fake.app import ExactApp, LoggedRequest
 from dunning.plugins.exact.fake.models import Account, Contact, Term
 from dunning.plugins.exact.fake.oauth import Client
@@ -28,12 +26,7 @@ from dunning.plugins.exact.fake.store import ExactStore
 from dunning.plugins.exact.fake.traffic import Fault, FaultKind, RateLimiter
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Requests go to :attr:`FakeExact.log`, not to stderr."""
-
-
-class FakeExact(ExactApp):
+class FakeExact(ServedApp, ExactApp):
     """One Exact user (with ``divisions``; the first is ``CurrentDivision``) and one registered
     client app, behind ``http://127.0.0.1:<port>``."""
 
@@ -56,43 +49,14 @@ class FakeExact(ExactApp):
             RateLimiter(minutely_limit, daily_limit, time_scale),
             self._fake_time,
         )
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
 
     def _fake_time(self) -> float:
         return time.time() + self._offset
 
-    # -- serving -------------------------------------------------------------------------------
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeExact:
-        """Serve in a daemon thread; ``port=0`` takes a free port."""
-        self._server = make_server(host, port, self, threaded=True, request_handler=_QuietHandler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeExact:
-        return self.start() if self._server is None else self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``: in front of ``/api/oauth2/...`` and ``/api/v1/...``."""
-        if self._server is None:
-            raise RuntimeError("the fake is not serving; call start() first")
-        return f"http://{self._server.host}:{self._server.port}"
+        return self.address
 
     @property
     def division(self) -> int:

@@ -8,12 +8,10 @@ with FakeMoneybird(token="t", today=date(2026, 3, 17)) as fake:
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from typing import Any, Literal
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
+from dunning.core.testing.served import ServedApp
 from dunning.plugins.moneybird.fake.app import LoggedRequest, MoneybirdApp
 from dunning.plugins.moneybird.fake.models import Contact, Invoice
 from dunning.plugins.moneybird.fake.seed import seed
@@ -23,12 +21,7 @@ from dunning.plugins.moneybird.fake.traffic import Fault, FaultKind
 ADMINISTRATION_ID = "496081500075198001"
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Requests go to :attr:`FakeMoneybird.log`, not to stderr."""
-
-
-class FakeMoneybird(MoneybirdApp):
+class FakeMoneybird(ServedApp, MoneybirdApp):
     """A Moneybird administration behind ``http://127.0.0.1:<port>/api/v2``.
 
     ``limit``/``window_seconds``/``time_scale`` shape the rate limit; ``retry_after`` is
@@ -55,40 +48,11 @@ class FakeMoneybird(MoneybirdApp):
             time_scale=time_scale,
             retry_after=retry_after,
         )
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- serving -------------------------------------------------------------------------------
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeMoneybird:
-        """Serve in a daemon thread; ``port=0`` takes a free port."""
-        self._server = make_server(host, port, self, threaded=True, request_handler=_QuietHandler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeMoneybird:
-        return self.start() if self._server is None else self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>/api/v2``: prefix of ``/administrations.json``."""
-        if self._server is None:
-            raise RuntimeError("the fake is not serving; call start() first")
-        return f"http://{self._server.host}:{self._server.port}/api/v2"
+        return f"{self.address}/api/v2"
 
     @property
     def api_url(self) -> str:
