@@ -21,6 +21,8 @@ from dunning.core.commands import calls as call_commands
 from dunning.core.commands import desk as desk_commands
 from dunning.core.commands import pauses as pause_commands
 from dunning.core.commands import policy as policy_commands
+from dunning.core.commands import privacy as privacy_commands
+from dunning.core.commands import serve as serve_commands
 from dunning.core.commands.common import (
     chosen,
     config_option,
@@ -354,6 +356,8 @@ for command in (
     *call_commands.COMMANDS,
     *desk_commands.COMMANDS,
     *agency_commands.COMMANDS,
+    *serve_commands.COMMANDS,
+    *privacy_commands.COMMANDS,
 ):
     main.add_command(command)
 

@@ -397,6 +397,58 @@ class DeskConfig(Strict):
     token: str | None = None
 
 
+class ScheduleConfig(Strict):
+    """When ``dunning serve`` runs the pipeline (``dunning run`` ignores it)."""
+
+    enabled: bool = True
+    at: NameList = ["09:00"]
+    """Times of day (``HH:MM``, 24-hour) in ``timezone``."""
+    days: Literal["business", "all"] = "business"
+    """``business``: the pipeline calendar's business days, holidays and closed days left out;
+    ``all``: every day."""
+    timezone: str | None = None
+    """IANA zone of ``at``; default: the pipeline calendar's timezone."""
+
+    @field_validator("at")
+    @classmethod
+    def _times(cls, value: list[str]) -> list[str]:
+        times = []
+        for text in value:
+            hours, _, minutes = text.partition(":")
+            if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+                raise ValueError(f"{text!r} is not a time of day; write it as HH:MM, e.g. 09:00")
+            if int(hours) > 23 or int(minutes) > 59:
+                raise ValueError(f"{text!r} is not a time of day; hours 00-23, minutes 00-59")
+            times.append(f"{int(hours):02d}:{minutes}")
+        if not times:
+            raise ValueError('give at least one time of day, e.g. at: "09:00"')
+        return sorted(set(times))
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_timezone(value)
+        except UnknownTimezone as exc:
+            raise ValueError(str(exc)) from None
+
+
+class ServiceConfig(Strict):
+    """How ``dunning serve`` runs: health reporting and logs."""
+
+    health_file: str | None = None
+    """A file rewritten (atomically, JSON) after every pass of the scheduler and every run:
+    what a container's liveness probe or a monitoring check reads. Relative to the config."""
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    """Serve ``GET /health`` on 127.0.0.1 at this port (``0``: a free one) while running."""
+    catch_up: bool = True
+    """After downtime, run each pipeline that missed a scheduled run once (not once per miss)."""
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """``auto``: JSON lines when stderr is not a terminal, readable text when it is."""
+
+
 class PipelineConfig(Strict):
     source: PluginSection
     creditor: CreditorConfig
@@ -414,6 +466,7 @@ class PipelineConfig(Strict):
     law: LawConfig = LawConfig()
     calls: CallsConfig = CallsConfig()
     payment_links: PaymentLinksConfig | None = None
+    schedule: ScheduleConfig = ScheduleConfig()
 
     @model_validator(mode="after")
     def _steps_are_consistent(self) -> PipelineConfig:
@@ -466,6 +519,7 @@ class RootConfig(Strict):
     version: Literal[1] = 1
     state: str = "dunning.db"
     desk: DeskConfig = DeskConfig()
+    service: ServiceConfig = ServiceConfig()
     pipelines: dict[str, PipelineConfig] = Field(min_length=1)
 
     @field_validator("pipelines")
