@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.smtp_server"]  # the smtp_server fixture
+pytest_plugins = ["tests.smtp_server", "tests.postgres"]  # smtp_server, postgres_url fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_TODAY = "2026-03-16"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -29,9 +31,14 @@ from dunning.core.models import (
 TODAY = date(2026, 11, 23)
 
 
-@pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    opened = Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    """The ledger on each backend: a SQLite file, and a database on the test PostgreSQL."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    opened = Ledger.open(url)
     yield opened
     opened.close()
 
@@ -121,6 +128,7 @@ def test_a_dead_run_is_marked_crashed_and_its_sending_messages_uncertain(ledger:
     dead_token = this_process().rsplit(":", 2)[0] + f":{child.pid}:0"
     with ledger.engine.begin() as connection:
         connection.execute(update(runs).where(runs.c.id == run_id).values(process=dead_token))
+    ledger.runs.release(run_id)  # PostgreSQL: the dead process's session, and its lock, end
     new_run, dead = ledger.runs.start("p", TODAY)
     assert dead == [run_id]
     assert ledger.outbox.mark_uncertain(dead) == 1
@@ -194,3 +202,70 @@ def test_upgrade_keeps_each_invoices_latest_step_on_the_invoice(tmp_path: Path) 
         row = connection.execute(text("SELECT ladder_step, ladder_day FROM invoices")).one()
     assert tuple(row) == ("second", "2026-01-25")
     engine.dispose()
+
+
+HOLD_A_RUN = """
+import sys, time
+from datetime import date
+from dunning.core.ledger import Ledger
+ledger = Ledger.open(sys.argv[1])
+run_id, _ = ledger.runs.start("p", date(2026, 11, 23))
+print(run_id, flush=True)
+time.sleep(120)
+"""
+
+
+def test_on_postgresql_the_run_lock_holds_across_machines_and_dies_with_its_holder(
+    postgres_url: str,
+) -> None:
+    """Another machine's run (its process unknowable from here) blocks while its session lives;
+    killed, its lock goes with it and the next run marks it crashed."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_RUN, postgres_url], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        run_id = int(holder.stdout.readline())
+        ledger = Ledger.open(postgres_url)
+        with ledger.engine.begin() as connection:  # as if it ran on another host
+            connection.execute(
+                update(runs).where(runs.c.id == run_id).values(process="elsewhere:4242:1")
+            )
+        with pytest.raises(RunInProgressError, match="another process holds its lock"):
+            ledger.runs.start("p", TODAY)
+        holder.kill()
+        holder.wait()
+        deadline = time.monotonic() + 10
+        while True:  # PostgreSQL notices the closed connection
+            try:
+                new_run, dead = ledger.runs.start("p", TODAY)
+                break
+            except RunInProgressError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert dead == [run_id] and new_run != run_id
+        ledger.runs.finish(new_run, "completed", {})
+        ledger.runs.start("p", TODAY)  # finishing let go of the lock
+        ledger.close()
+    finally:
+        holder.kill()
+
+
+def test_on_postgresql_concurrent_claims_of_one_message_give_it_to_one_worker(
+    postgres_url: str,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    ledger = Ledger.open(postgres_url)
+    try:
+        run_id, _ = ledger.runs.start("p", TODAY)
+        ledger.outbox.add(run_id, planned())
+        message = ledger.outbox.pending("p")[0]
+        with ThreadPoolExecutor(8) as pool:
+            won = list(
+                pool.map(lambda _: ledger.outbox.claim(message.id, run_id, "a@x.nl"), range(16))
+            )
+        assert won.count(True) == 1
+    finally:
+        ledger.close()

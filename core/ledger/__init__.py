@@ -47,4 +47,5 @@ class Ledger:
         return cls(open_engine(url))
 
     def close(self) -> None:
+        self.runs.release_all()
         self.engine.dispose()
