@@ -19,14 +19,18 @@ from dunning.core.channel import Channel
 from dunning.core.commands import agency as agency_commands
 from dunning.core.commands import calls as call_commands
 from dunning.core.commands import desk as desk_commands
+from dunning.core.commands import distributed as distributed_commands
 from dunning.core.commands import pauses as pause_commands
 from dunning.core.commands import policy as policy_commands
 from dunning.core.commands import privacy as privacy_commands
 from dunning.core.commands import serve as serve_commands
 from dunning.core.commands.common import (
+    LogOptions,
     chosen,
     config_option,
     date_option,
+    log_file_option,
+    log_format_option,
     now_for,
     now_option,
     opened,
@@ -44,10 +48,15 @@ from dunning.core.dispatch import make_channel
 from dunning.core.errors import EXIT_OK, EXIT_PARTIAL, ConfigError, PluginError
 from dunning.core.fallback import plan_recipients
 from dunning.core.ladder_diff import ladder_diff
+from dunning.core.ledger import Ledger
+from dunning.core.ledger.runs import RunRecord
+from dunning.core.logs import LogFormat, log_summary, register_secrets
 from dunning.core.models import MessageState, PauseKind
 from dunning.core.payments import mark_paid
 from dunning.core.planning import plan_pipeline
 from dunning.core.plugins import load_registry, plugin_commands
+from dunning.core.privacy.redaction import redact, redact_data
+from dunning.core.privacy.secrets import config_secrets
 from dunning.core.release import release_invoice
 from dunning.core.runner import dry_run_pipeline, run_pipeline
 
@@ -86,6 +95,8 @@ def main() -> None:
     help="Sync and show what would be sent, and why; send, record and write back nothing.",
 )
 @now_option
+@log_file_option
+@log_format_option
 @reports_errors
 def run(
     config_path: Path | None,
@@ -96,18 +107,24 @@ def run(
     quiet: bool,
     dry_run: bool,
     now_text: str | None,
+    log_file: Path | None,
+    log_format: LogFormat | None,
 ) -> None:
-    """Sync, plan, send and write back, for every pipeline (or --pipeline)."""
+    """Sync, plan, send and write back, for every pipeline (or --pipeline).
+
+    Logs (docs/privacy.md) go to --log-file, or to stderr when only --log-format is given."""
     today, now = _today_and_now(as_of, now_text)
     exit_code = EXIT_OK
     summaries = []
+    logs = LogOptions(log_file, log_format)
     if dry_run:
-        _dry_run(config_path, pipeline, today, now, as_json, quiet)
+        _dry_run(config_path, pipeline, today, now, as_json, quiet, logs)
         return
-    with opened(config_path) as (config, ledger):
+    with opened(config_path, logs) as (config, ledger):
         for loaded in chosen(config, pipeline):
             progress = progress_for(quiet or as_json)
             summary = run_pipeline(config, loaded, ledger, today, progress, now=now)
+            log_summary(summary, ledger.runs.recent(loaded.name, limit=1))
             summaries.append(summary.to_dict())
             exit_code = max(exit_code, summary.exit_code)
             if strict and summary.has_warnings:
@@ -115,8 +132,8 @@ def run(
             report.print_problems(summary.problems, summary.notes)
             if not as_json:
                 report.print_summary(out, summary)
-    if as_json:
-        click.echo(json.dumps(summaries, indent=2))
+    if as_json:  # problems may quote what a provider echoed: a key, a token
+        click.echo(redact(json.dumps(summaries, indent=2)))
     sys.exit(exit_code)
 
 
@@ -127,9 +144,10 @@ def _dry_run(
     now: datetime,
     as_json: bool,
     quiet: bool,
+    logs: LogOptions,
 ) -> None:
     rows: list[dict[str, Any]] = []
-    with opened(config_path) as (config, ledger):
+    with opened(config_path, logs) as (config, ledger):
         for loaded in chosen(config, pipeline):
             progress = progress_for(quiet or as_json)
             summary, result = dry_run_pipeline(config, loaded, ledger, today, progress, now)
@@ -194,6 +212,7 @@ def check(config_path: Path | None) -> None:
     """Validate pipelines.yaml, .env and every plugin section; exit 0 when all is well, else 2."""
     path = default_config_path(config_path)
     config = load_config(path)
+    register_secrets(config_secrets(config))
     document = read_yaml(config.path)
     problems: list[str] = []
     for loaded in config.pipelines.values():
@@ -259,9 +278,17 @@ def check_channel(
 @config_option
 @pipeline_option
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 when a pipeline's last run failed or crashed, a message is uncertain or a "
+    "write-back failed (for cron and Kubernetes probes).",
+)
 @reports_errors
-def status(config_path: Path | None, pipeline: str | None, as_json: bool) -> None:
-    """Counts of messages by state, the uncertain ones listed, and the last runs."""
+def status(config_path: Path | None, pipeline: str | None, as_json: bool, check: bool) -> None:
+    """Per pipeline the last run, failures and uncertain actions; counts of messages by state.
+
+    Exit 0; with --check, exit 1 when something needs a person (see ``attention``)."""
     with opened(config_path) as (config, ledger):
         if pipeline:
             config.pipeline(pipeline)
@@ -277,26 +304,112 @@ def status(config_path: Path | None, pipeline: str | None, as_json: bool) -> Non
             "flagged": sum(t.flag is not None for t in tasks),
         }
         handed_over = sum(ledger.handoffs.delivered_count(name) for name in names)
+        pipelines: dict[str, dict[str, Any]] = {
+            name: pipeline_status(ledger, name) for name in names
+        }
     data = {
         "calls": calls,
         "handed_over": handed_over,
         "messages": {state.value: counts.get(state.value, 0) for state in MessageState},
         "uncertain": uncertain,
-        "runs": [
-            {
-                "id": r.id,
-                "pipeline": r.pipeline,
-                "as_of": r.as_of.isoformat(),
-                "status": r.status,
-                "started_at": r.started_at.isoformat(),
-            }
-            for r in runs
-        ],
+        "runs": [run_row(r) for r in runs],
+        "pipelines": pipelines,
+        "attention": [line for p in pipelines.values() for line in p["attention"]],
     }
+    data = redact_data(data)  # stored reasons may quote what a provider echoed
     if as_json:
         click.echo(json.dumps(data, indent=2))
-        return
-    report.print_status(out, data)
+    else:
+        report.print_status(out, data)
+        print_pipelines(data["pipelines"])
+    if check and data["attention"]:
+        sys.exit(EXIT_PARTIAL)
+
+
+def run_row(run: RunRecord) -> dict[str, Any]:
+    """A run as shown by ``status``; exit code and counts come from its stored summary."""
+    summary = run.summary or {}
+    exit_code = None
+    if run.summary is not None:
+        failing = ("failed", "retry_later", "uncertain_found", "writeback_failed")
+        partial = any(summary.get(key) for key in failing) or summary.get("sync_incomplete")
+        exit_code = EXIT_PARTIAL if partial else EXIT_OK
+    return {
+        "id": run.id,
+        "pipeline": run.pipeline,
+        "as_of": run.as_of.isoformat(),
+        "status": run.status,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "exit_code": exit_code,
+        "sent": summary.get("sent"),
+        "failed": summary.get("failed"),
+    }
+
+
+def pipeline_status(ledger: Ledger, name: str) -> dict[str, Any]:
+    """One pipeline's last run, failed and uncertain messages, failed write-backs, and the
+    ``attention`` lines that make ``status --check`` exit 1."""
+    last = ledger.runs.recent(name, limit=1)
+    last_run = run_row(last[0]) if last else None
+    failed = report.outbox_rows(ledger.outbox.in_state(MessageState.FAILED, name))
+    uncertain = report.outbox_rows(ledger.outbox.in_state(MessageState.UNCERTAIN, name))
+    writebacks = [
+        {
+            "invoice": stored.payment.invoice_number,
+            "amount": str(stored.payment.amount),
+            "paid_on": stored.payment.paid_on.isoformat(),
+            "error": stored.writeback_error,
+        }
+        for stored in ledger.payments.unwritten(name)
+        if stored.writeback_error
+    ]
+    attention = []
+    if last_run is not None and (
+        last_run["status"] in ("partial", "crashed") or last_run["exit_code"]
+    ):
+        attention.append(f"{name}: last run {last_run['id']} {last_run['status']}")
+    if uncertain:
+        attention.append(f"{name}: {len(uncertain)} message(s) uncertain: sent or not?")
+    if writebacks:
+        attention.append(f"{name}: {len(writebacks)} payment write-back(s) failed")
+    return {
+        "last_run": last_run,
+        "failed": failed,
+        "uncertain": uncertain,
+        "failed_writebacks": writebacks,
+        "attention": attention,
+    }
+
+
+def print_pipelines(pipelines: dict[str, dict[str, Any]]) -> None:
+    for name, data in pipelines.items():
+        run = data["last_run"]
+        if run is None:
+            out.print(f"{name}: never run")
+        else:
+            counts = (
+                f"{run['sent']} sent, {run['failed']} failed" if run["sent"] is not None else ""
+            )
+            out.print(
+                f"{name}: last run {run['id']} as of {run['as_of']}, {run['status']} "
+                f"(started {run['started_at']}, finished {run['finished_at'] or '-'}, exit "
+                f"{run['exit_code'] if run['exit_code'] is not None else '-'}) {counts}".rstrip()
+            )
+        for message in data["failed"][-20:]:
+            out.print(
+                f"  failed: message {message['id']} {message['channel']} to "
+                f"{message['debtor_id']} ({', '.join(message['invoices'])}): {message['reason']}"
+            )
+        for message in data["uncertain"]:
+            out.print(
+                f"  uncertain: message {message['id']} {message['channel']} to "
+                f"{message['debtor_id']} ({', '.join(message['invoices'])})"
+            )
+        for writeback in data["failed_writebacks"]:
+            out.print(f"  write-back failed: {writeback['invoice']}: {writeback['error']}")
+    for line in (line for data in pipelines.values() for line in data["attention"]):
+        out.print(f"attention: {line}")
 
 
 @main.command()
@@ -357,6 +470,7 @@ for command in (
     *desk_commands.COMMANDS,
     *agency_commands.COMMANDS,
     *serve_commands.COMMANDS,
+    *distributed_commands.COMMANDS,
     *privacy_commands.COMMANDS,
 ):
     main.add_command(command)

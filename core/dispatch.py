@@ -5,10 +5,15 @@ cancelled), validate the recipient (a bad address fails that message only), clai
 (``pending`` -> ``sending``, committed), send, and record the receipt or the failure. A process
 killed between claim and record leaves ``sending`` behind, which the next run reports as
 ``uncertain`` and never sends again.
+
+A ``stop`` event is checked before each message: once set, the message in flight is finished
+(a channel call is never interrupted) and the others stay ``pending`` for the next run.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -62,6 +67,7 @@ from dunning.core.summary import RunSummary
 MAX_ATTEMPTS = 5
 """Attempts over all runs before a retryable failure becomes ``failed``."""
 TRIES_PER_RUN = 3
+log = logging.getLogger("dunning.run")
 
 
 def make_channel(
@@ -94,6 +100,10 @@ class _StopChannel(Exception):
     """The channel reported it cannot send anything more this run."""
 
 
+class _Stopped(Exception):
+    """The stop event was set: start no further message."""
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -109,8 +119,12 @@ class Dispatcher:
         only_kind: str | None = None,
         now: datetime | None = None,
         source: Source | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.source = source
+        self.stop = stop
+        self.stopped = False
+        """Whether ``stop`` cut this dispatch short (set by :meth:`run`)."""
         self.documents: dict[str, InvoiceDocument | None] = {}
         self.config_dir = config_dir
         self.pipeline = pipeline
@@ -139,12 +153,34 @@ class Dispatcher:
             self.payments.close()
             self.summary.problems.extend(self.payments.problems)
 
+    def _stop_requested(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
     def _run(self, pending: list[OutboxMessage]) -> None:
         by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
         for message in pending:
             by_channel[message.channel].append(message)
         self.progress.begin(f"{self.pipeline.name}: sending", total=len(pending))
+        try:
+            self._run_channels(by_channel)
+        except _Stopped:
+            self.stopped = True
+            left = len(self.ledger.outbox.pending(self.pipeline.name))
+            self.summary.problems.append(
+                f"stopped by a signal: {left} message(s) left pending for the next run"
+            )
+            log.info(
+                "%s: stopped by a signal: %d message(s) left pending",
+                self.pipeline.name,
+                left,
+                extra={"pipeline": self.pipeline.name, "run_id": self.run_id},
+            )
+        self.progress.end()
+
+    def _run_channels(self, by_channel: dict[str, list[OutboxMessage]]) -> None:
         for name, messages in by_channel.items():
+            if self._stop_requested():
+                raise _Stopped
             if name not in self.pipeline.channels:
                 for message in messages:
                     self.ledger.outbox.cancel(
@@ -155,12 +191,13 @@ class Dispatcher:
                 continue
             channel = make_channel(self.pipeline, name, self.config_dir, self.ledger)
             self._send_batch(channel, messages)
-        self.progress.end()
 
     def _send_batch(self, channel: Channel, messages: list[OutboxMessage]) -> None:
         try:
             with channel.connect() as connection:
                 for message in messages:
+                    if self._stop_requested():
+                        raise _Stopped
                     self._send_one(channel, connection, message)
                     self.progress.advance()
         except _StopChannel:
@@ -414,6 +451,7 @@ class Dispatcher:
             return
         except AnswerLost as error:
             self.ledger.outbox.mark_uncertain_one(message.id, str(error))
+            self._log(message, "uncertain")
             self.summary.uncertain_found += 1
             self.summary.problems.append(f"uncertain: message {message.idempotency_key}: {error}")
             return
@@ -421,10 +459,12 @@ class Dispatcher:
             self.ledger.outbox.mark_uncertain_one(
                 message.id, f"unexpected error while sending: {error}"
             )
+            self._log(message, "uncertain")
             self.summary.uncertain_found += 1
             self.summary.problems.append(f"uncertain: message {message.idempotency_key}: {error}")
             return
         self.ledger.outbox.mark_sent(message.id, receipt)
+        self._log(message, "sent")
         self._handed_over(message, channel, outgoing, receipt)
         if outgoing.legal == "nl_14_day_letter" and outgoing.claim is not None:
             self._keep_letter(message, channel, outgoing.claim)
@@ -478,8 +518,29 @@ class Dispatcher:
                 found.append(document)
         return tuple(found)
 
+    def _log(self, message: OutboxMessage, outcome: str) -> None:
+        """One cheap line per message: ids, invoice numbers and channel, never the content."""
+        if not log.isEnabledFor(logging.INFO):
+            return
+        log.info(
+            "%s: message %d %s via %s",
+            self.pipeline.name,
+            message.id,
+            outcome,
+            message.channel,
+            extra={
+                "pipeline": self.pipeline.name,
+                "run_id": self.run_id,
+                "message_id": message.id,
+                "invoice": ",".join(item.invoice_number for item in message.items),
+                "channel": message.channel,
+                "outcome": outcome,
+            },
+        )
+
     def _bad_recipient(self, message: OutboxMessage, reason: str) -> None:
         self.ledger.outbox.mark_failed(message.id, reason, retry=False)
+        self._log(message, "failed (bad recipient)")
         self.summary.bad_recipients += 1
         self.summary.failed_per_step[message.step] += 1
         self.summary.problems.append(f"not sent: {reason}")
@@ -497,6 +558,7 @@ class Dispatcher:
 
     def _fail(self, message: OutboxMessage, reason: str, *, retry: bool) -> None:
         self.ledger.outbox.mark_failed(message.id, reason, retry=retry)
+        self._log(message, "failed (retried next run)" if retry else "failed")
         if retry:
             self.summary.retry_later += 1
             self.summary.problems.append(

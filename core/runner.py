@@ -3,10 +3,16 @@
 The run is recorded in the ledger's run log; a second live run of the same pipeline refuses to
 start. Whatever happens, the run ends with no message left in ``sending``: a message whose fate
 is unknown becomes ``uncertain``.
+
+A run given a ``stop`` event (``dunning serve`` on SIGTERM) ends early but normally: the message
+in flight is finished, the ones not started stay ``pending`` for the next run, and the run is
+recorded as ``stopped`` (``partial`` when something else went wrong too).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from datetime import UTC, date, datetime
 
 from dunning.core.agreements import review_pauses
@@ -28,6 +34,8 @@ from dunning.core.writeback import (
     write_back_notes,
     write_back_payments,
 )
+
+log = logging.getLogger("dunning.run")
 
 
 def make_source(
@@ -53,15 +61,20 @@ def run_pipeline(
     progress: Progress | None = None,
     retry_wait: float = 0.5,
     now: datetime | None = None,
+    stop: threading.Event | None = None,
 ) -> RunSummary:
     """Run ``pipeline`` once as of ``today`` and return what happened.
 
-    ``now`` is the moment checked against the send window (default: the clock)."""
+    ``now`` is the moment checked against the send window (default: the clock). Once ``stop``
+    is set, no further message is started (see the module docstring)."""
     progress = progress or NoProgress()
     now = now or datetime.now(UTC)
     summary = RunSummary(pipeline=pipeline.name, as_of=today)
     run_id, dead_runs = ledger.runs.start(pipeline.name, today)
+    context = {"pipeline": pipeline.name, "run_id": run_id}
+    log.info("%s: run %d started as of %s", pipeline.name, run_id, today, extra=context)
     status = "failed"
+    stopped = False
     try:
         summary.uncertain_found = ledger.outbox.mark_uncertain(dead_runs)
         if summary.uncertain_found:
@@ -79,8 +92,8 @@ def run_pipeline(
         summary.calls_cancelled = cancel_calls_about(ledger, pipeline.name)
         ledger.ladders.record(pipeline.name, ladder_snapshot(pipeline))
         if fresh:
-            _plan_and_send(config, pipeline, ledger, source, run_id, today, now, summary,
-                           progress, retry_wait)  # fmt: skip
+            stopped = _plan_and_send(config, pipeline, ledger, source, run_id, today, now,
+                                     summary, progress, retry_wait, stop)  # fmt: skip
         else:
             summary.problems.append(
                 "nothing was planned or sent this run: the ledger may miss payments the source "
@@ -90,10 +103,23 @@ def run_pipeline(
         write_back_notes(source, ledger, pipeline.name, summary)
         if pipeline.config.calls.mirror_to_source:
             mirror_call_tasks(source, ledger, pipeline.name, summary)
-        status = "completed" if summary.exit_code == 0 else "partial"
+        finished = "stopped" if stopped else "completed"
+        status = finished if summary.exit_code == 0 else "partial"
     finally:
         summary.uncertain_found += ledger.outbox.mark_uncertain([run_id])
         ledger.runs.finish(run_id, status, summary.to_dict())
+        log.info(
+            "%s: run %d %s: %d planned, %d sent, %d failed, %d to retry, %d uncertain",
+            pipeline.name,
+            run_id,
+            status,
+            summary.planned,
+            summary.sent,
+            summary.failed,
+            summary.retry_later,
+            summary.uncertain_found,
+            extra={**context, "status": status},
+        )
     return summary
 
 
@@ -108,8 +134,10 @@ def _plan_and_send(
     summary: RunSummary,
     progress: Progress,
     retry_wait: float,
-) -> None:
-    """Plan today's messages into the outbox and send what is due (the ledger is current)."""
+    stop: threading.Event | None = None,
+) -> bool:
+    """Plan today's messages into the outbox and send what is due (the ledger is current);
+    True when ``stop`` cut the sending short."""
     plan = plan_pipeline(
         ledger, pipeline, today, now=now, explain=False, config_dir=config.directory
     )
@@ -123,7 +151,7 @@ def _plan_and_send(
     for notice in plan_agency_updates(ledger, pipeline, today):
         if ledger.outbox.add(run_id, notice):
             summary.agency_updates += 1
-    Dispatcher(
+    dispatcher = Dispatcher(
         pipeline,
         ledger,
         run_id,
@@ -134,7 +162,10 @@ def _plan_and_send(
         retry_wait,
         now=now,
         source=source,
-    ).run()
+        stop=stop,
+    )
+    dispatcher.run()
+    return dispatcher.stopped
 
 
 def dry_run_pipeline(

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 from rich.console import Console
 
 from dunning.core.config import LoadedConfig, LoadedPipeline, default_config_path, load_config
-from dunning.core.errors import DunningError
+from dunning.core.errors import ConfigError, DunningError
 from dunning.core.ledger import Ledger
+from dunning.core.logs import (
+    LogFormat,
+    is_logging,
+    redacted_output,
+    register_secrets,
+    setup_logging,
+    silence_logging,
+)
+from dunning.core.privacy.secrets import config_secrets, ledger_secrets
 from dunning.core.progress import NoProgress, Progress
 from dunning.core.rich_progress import RichProgress
 
@@ -26,21 +38,77 @@ err = Console(stderr=True)
 
 
 def reports_errors(function: F) -> F:
-    """Turn DunningErrors into one line per problem on stderr and the error's exit code."""
+    """Turn DunningErrors into one line per problem on stderr and the error's exit code.
+
+    While the command runs, what it writes to stderr is redacted (registered secrets and
+    secret-shaped text become ``[redacted]``), so a provider echoing a key in an error message
+    never shows it on a terminal or in cron mail."""
 
     @wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except DunningError as error:
-            for line in str(error).splitlines():
-                click.echo(f"error: {line}", err=True)
-            sys.exit(error.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
+        with redacted_output():
+            try:
+                return function(*args, **kwargs)
+            except DunningError as error:
+                for line in str(error).splitlines():
+                    click.echo(f"error: {line}", err=True)
+                sys.exit(error.exit_code)
+            except KeyboardInterrupt:
+                click.echo("interrupted", err=True)
+                sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+LOG_FILE_ENV = "DUNNING_LOG_FILE"
+LOG_FORMAT_ENV = "DUNNING_LOG_FORMAT"
+log_file_option = click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=LOG_FILE_ENV,
+    default=None,
+    help=f"Append structured logs to this file (created owner-only; ${LOG_FILE_ENV}).",
+)
+log_format_option = click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "text"]),
+    envvar=LOG_FORMAT_ENV,
+    default=None,
+    help="Log format (default: service.log_format); without --log-file, logs go to stderr "
+    f"(${LOG_FORMAT_ENV}).",
+)
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """Where a command's log records go. Nothing asked: nowhere (the command's own output on
+    stdout and stderr says what happened). A file: appended there. Only a format: stderr."""
+
+    log_file: Path | None = None
+    log_format: LogFormat | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return self.log_file is not None or self.log_format is not None
+
+
+def _log_stream(stack: ExitStack, path: Path) -> IO[str]:
+    """The log file opened for appending, created with owner-only permissions."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise ConfigError(
+            f"--log-file {path}: cannot write it ({exc.strerror}); choose another file"
+        ) from None
+    return stack.enter_context(open(descriptor, "a", encoding="utf-8"))  # noqa: PTH123
+
+
+def _start_logging(logs: LogOptions, stream: IO[str] | None, config: LoadedConfig | None) -> None:
+    if not logs.wanted:
+        silence_logging()
+        return
+    configured = config.root.service.log_format if config is not None else "auto"
+    setup_logging(logs.log_format or configured, stream)
 
 
 config_option = click.option(
@@ -61,13 +129,33 @@ date_option = click.option(
 
 
 @contextmanager
-def opened(config_path: Path | None) -> Iterator[tuple[LoadedConfig, Ledger]]:
-    config = load_config(default_config_path(config_path))
-    ledger = Ledger.open(config.state_url)
-    try:
-        yield config, ledger
-    finally:
-        ledger.close()
+def opened(
+    config_path: Path | None, logs: LogOptions | None = None
+) -> Iterator[tuple[LoadedConfig, Ledger]]:
+    """The loaded config and the open ledger; their secrets registered for redaction.
+
+    With ``logs`` (``dunning run``), log records go where :class:`LogOptions` says from before
+    the config is read, and an error that ends the command is logged too (one redacted line);
+    without, logging is left as it is (``dunning serve`` sets it up itself)."""
+    with ExitStack() as stack:
+        stream = None
+        if logs is not None:
+            stream = _log_stream(stack, logs.log_file) if logs.log_file is not None else None
+            _start_logging(logs, stream, None)
+            stack.callback(silence_logging)
+        try:
+            config = load_config(default_config_path(config_path))
+            register_secrets(config_secrets(config))
+            if logs is not None:
+                _start_logging(logs, stream, config)
+            ledger = Ledger.open(config.state_url)
+            stack.callback(ledger.close)
+            register_secrets(ledger_secrets(ledger.engine))
+            yield config, ledger
+        except DunningError as error:
+            if is_logging():
+                logging.getLogger("dunning.cli").error(" / ".join(str(error).splitlines()))
+            raise
 
 
 def chosen(config: LoadedConfig, name: str | None) -> list[LoadedPipeline]:

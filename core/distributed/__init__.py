@@ -1,0 +1,2 @@
+"""Distributed mode: pipeline runs as procrastinate jobs on the ledger's PostgreSQL (extra
+``distributed``)."""
