@@ -159,3 +159,41 @@ def test_killed_workers_never_send_twice_and_lose_nothing(
     assert sent <= set(received), "a message marked sent never arrived"
     assert set(received) <= accounted, "a message arrived that the ledger does not account for"
     assert status["messages"]["uncertain"] == states.get("uncertain", 0)
+
+
+def test_serve_distributed_only_schedules_and_workers_run(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """``dunning serve --distributed`` queues each due run (here: --run-now) and runs nothing
+    itself; a worker then carries the runs out."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    with SpoolServerProcess(spool) as server:
+        config = write_pipelines(tmp_path, postgres_url, 3, 4, server.port)
+        serving = subprocess.Popen(
+            dunning("serve", "--config", str(config), "--distributed", "--run-now",
+                    "--tick", "0.1"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        queued: list[tuple[object, ...]] = []
+        while time.monotonic() < deadline:
+            try:
+                queued = ledger_rows(
+                    postgres_url, "select lock from procrastinate_jobs where status = 'todo'"
+                )
+            except Exception:  # the tables are made by serve at its start
+                queued = []
+            if len(queued) == 3:
+                break
+            time.sleep(0.2)
+        serving.send_signal(signal.SIGTERM)
+        _, err = serving.communicate(timeout=60)
+        assert serving.returncode == 0, err
+        assert sorted(str(q[0]) for q in queued) == [f"pipeline:client{i:02d}" for i in range(3)]
+        assert ledger_rows(postgres_url, "select count(*) from runs") == [(0,)]  # none here
+        worked = run_cli("worker", "--config", str(config), "--once")
+        assert worked.returncode == 0, worked.stderr
+    assert ledger_rows(postgres_url, "select count(*) from runs where status = 'completed'") == [
+        (3,)
+    ]

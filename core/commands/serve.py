@@ -16,6 +16,7 @@ import click
 from dunning.core.commands.common import config_option, reports_errors
 from dunning.core.config import default_config_path, load_config
 from dunning.core.logs import setup_logging
+from dunning.core.privacy.secrets import config_secrets
 from dunning.core.service import EXIT_GRACE_EXCEEDED, Service, ServiceOptions
 from dunning.core.service.signals import install_signal_handlers
 
@@ -46,14 +47,31 @@ from dunning.core.service.signals import install_signal_handlers
     show_default=True,
     help="Seconds to wait on SIGTERM/SIGINT for running runs to end before exiting with 3.",
 )
+@click.option(
+    "--distributed",
+    is_flag=True,
+    help="Only schedule: queue each due run for `dunning worker` processes (PostgreSQL).",
+)
 @reports_errors
-def serve(config_path: Path | None, run_now: bool, tick: float, workers: int, grace: float) -> None:
+def serve(
+    config_path: Path | None,
+    run_now: bool,
+    tick: float,
+    workers: int,
+    grace: float,
+    distributed: bool,
+) -> None:
     """Keep running: each pipeline on its schedule; TERM/INT stop, HUP reloads pipelines.yaml."""
     config = load_config(default_config_path(config_path))
-    setup_logging(config.root.service.log_format)
-    service = Service(
-        config, ServiceOptions(workers=workers, tick=tick, grace=grace, run_now=run_now)
+    setup_logging(config.root.service.log_format, secrets=config_secrets(config))
+    if distributed:
+        from dunning.core.distributed import jobs
+
+        jobs.ensure_schema(jobs.make_app(config.state_url))
+    options = ServiceOptions(
+        workers=workers, tick=tick, grace=grace, run_now=run_now, distributed=distributed
     )
+    service = Service(config, options)
     install_signal_handlers(service, EXIT_GRACE_EXCEEDED)
     exit_code = service.serve()
     logging.shutdown()

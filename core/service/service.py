@@ -49,6 +49,9 @@ class ServiceOptions:
     tick: float = 1.0
     grace: float = 60.0
     run_now: bool = False
+    distributed: bool = False
+    """Only schedule: each due run is queued for ``dunning worker`` processes (procrastinate on
+    the ledger's PostgreSQL) instead of run here."""
 
 
 def one_line(error: DunningError) -> str:
@@ -187,8 +190,11 @@ class Service:
                 self.trigger(name, f"catch-up: no run since {due.isoformat()}")
 
     def trigger(self, name: str, reason: str) -> bool:
-        """Start a run of ``name`` now; False (logged) while its previous run is still going."""
+        """Start a run of ``name`` now; False (logged) while its previous run is still going.
+        In distributed mode, queue it for the workers instead (at most one waits)."""
         config = self.config
+        if self.options.distributed:
+            return self._defer(config, name, reason)
         started = self.slots.start(name, lambda: self._run(config, name, reason))
         if not started:
             log.info(
@@ -198,6 +204,22 @@ class Service:
                 extra={"pipeline": name},
             )
         return started
+
+    def _defer(self, config: LoadedConfig, name: str, reason: str) -> bool:
+        from dunning.core.distributed import jobs
+
+        try:
+            (queued,) = jobs.defer_runs(jobs.make_app(config.state_url), config.path, [name])
+        except Exception as error:  # the database may be away: the next trigger tries again
+            log.error("%s: not queued (%s): %s", name, reason, error, extra={"pipeline": name})
+            return False
+        if queued.job_id is None:
+            log.info("%s: not queued (%s): a job waits already", name, reason,
+                     extra={"pipeline": name})  # fmt: skip
+            return False
+        log.info("%s: queued as job %s (%s)", name, queued.job_id, reason,
+                 extra={"pipeline": name})  # fmt: skip
+        return True
 
     def _run(self, config: LoadedConfig, name: str, reason: str) -> None:
         """One run in a worker thread; every outcome ends up in the log and the health."""
