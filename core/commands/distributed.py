@@ -19,6 +19,8 @@ from dunning.core.commands.common import (
 )
 from dunning.core.config import LoadedConfig, default_config_path, load_config
 from dunning.core.errors import ConfigError
+from dunning.core.logs import setup_logging
+from dunning.core.privacy.secrets import config_secrets
 
 if TYPE_CHECKING:
     import procrastinate
@@ -54,6 +56,7 @@ def worker(
 ) -> None:
     """Run the pipeline jobs queued in the ledger's PostgreSQL (distributed mode)."""
     jobs, _, config, _ = _app(config_path)
+    setup_logging(config.root.service.log_format, secrets=config_secrets(config))
     jobs.run_worker(
         config.state_url,
         concurrency=concurrency,

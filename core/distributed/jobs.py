@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
@@ -31,6 +31,10 @@ from procrastinate.jobs import Status
 from sqlalchemy.engine import make_url
 
 from dunning.core.errors import ConfigError, RunInProgressError
+
+if TYPE_CHECKING:
+    from dunning.core.config import LoadedConfig
+    from dunning.core.ledger import Ledger
 
 QUEUE = "dunning"
 TASK = "dunning.run_pipeline"
@@ -52,24 +56,57 @@ def lock_of(pipeline: str) -> str:
     return f"pipeline:{pipeline}"
 
 
+_configs: dict[str, tuple[tuple[int, int], LoadedConfig]] = {}
+_configs_lock = threading.Lock()
+
+
+def loaded_config(config_path: str) -> LoadedConfig:
+    """``pipelines.yaml`` as loaded, kept while the file (size and modification time) and its
+    ``.env`` stay the same: validating hundreds of pipelines for every job would cost more
+    than most runs."""
+    from dunning.core.config import load_config
+
+    path = Path(config_path)
+    env = path.parent / ".env"
+    stamp = (path.stat().st_mtime_ns, env.stat().st_mtime_ns if env.exists() else 0)
+    with _configs_lock:
+        kept = _configs.get(config_path)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+    config = load_config(path)
+    with _configs_lock:
+        _configs[config_path] = (stamp, config)
+    return config
+
+
+_ledgers: dict[str, Ledger] = {}
+
+
+def ledger_at(state_url: str) -> Ledger:
+    """The ledger at ``state_url``, opened once per worker process (its connection pool is
+    shared by the jobs the worker runs at the same time)."""
+    from dunning.core.ledger import Ledger
+
+    with _configs_lock:
+        if state_url not in _ledgers:
+            _ledgers[state_url] = Ledger.open(state_url)
+        return _ledgers[state_url]
+
+
 def run_job(config_path: str, pipeline: str, as_of: str | None = None) -> dict[str, Any]:
     """Run ``pipeline`` of the config at ``config_path`` once; return its summary."""
-    from dunning.core.config import load_config
-    from dunning.core.ledger import Ledger
     from dunning.core.runner import run_pipeline
 
-    config = load_config(Path(config_path))
+    config = loaded_config(config_path)
     today = date.fromisoformat(as_of) if as_of else date.today()
     # A replayed day acts at its noon, as ``dunning run --date`` does; today at the clock.
     now = datetime.combine(today, time(12)).astimezone() if as_of else None
-    ledger = Ledger.open(config.state_url)
+    ledger = ledger_at(config.state_url)
     try:
         summary = run_pipeline(config, config.pipeline(pipeline), ledger, today, now=now)
     except RunInProgressError as busy:
         log.info("skipped: %s", busy, extra={"pipeline": pipeline})
         return {"pipeline": pipeline, "skipped": str(busy)}
-    finally:
-        ledger.close()
     result = summary.to_dict()
     log.info(
         "run finished: %s sent, %s failed, exit %s",

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dunning.core.calls.model import CallOutcome, CallTask, NewCallTask, TaskStatus
 from dunning.core.ledger.schema import call_tasks
+from dunning.core.privacy.redaction import redact
 
 c = call_tasks.c
 
@@ -194,7 +195,7 @@ class CallStore:
         self._update(pipeline, task_id, source_ref=ref, mirror_error=None)
 
     def mark_mirror_failed(self, pipeline: str, task_id: int, error: str) -> None:
-        self._update(pipeline, task_id, mirror_error=error)
+        self._update(pipeline, task_id, mirror_error=redact(error))
 
     def outcome_count(self, pipeline: str, debtor_id: str, outcome: CallOutcome) -> int:
         query = select(func.count()).where(

@@ -108,6 +108,9 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is already there."""
     config = _alembic_config()
     head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:  # the usual case, without taking any lock
+        if MigrationContext.configure(connection).get_current_revision() == head:
+            return
     with _MIGRATING, engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(

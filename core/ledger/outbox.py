@@ -27,6 +27,7 @@ from dunning.core.models import (
     StepHistory,
     to_cents,
 )
+from dunning.core.privacy.redaction import redact
 
 STEP = "step"
 """``messages.kind`` of ladder steps; ``thanks`` and ``confirmation`` are the other kinds."""
@@ -318,7 +319,7 @@ class Outbox:
             connection.execute(
                 update(messages)
                 .where(messages.c.id == message_id)
-                .values(state=state.value, reason=reason, updated_at=_now())
+                .values(state=state.value, reason=_redacted(reason), updated_at=_now())
             )
 
     def cancel_items(self, item_ids: list[int], reason: str) -> None:
@@ -449,7 +450,7 @@ class Outbox:
 
     def mark_noted(self, message_id: int, error: str | None = None) -> None:
         """Noted at the source; with ``error``, the attempt failed and is retried next run."""
-        values: dict[str, object] = {"note_error": error}
+        values: dict[str, object] = {"note_error": _redacted(error)}
         if error is None:
             values["noted_at"] = _now()
         with self.engine.begin() as connection:
@@ -515,3 +516,8 @@ def debtor_messages(engine: Engine, pipeline: str, debtor_id: str) -> list[SentR
         )
         for row in rows
     ]
+
+
+def _redacted(text: str | None) -> str | None:
+    """An error text as stored: secrets a provider echoed (a key in an error body) removed."""
+    return redact(text) if text else text

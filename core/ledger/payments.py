@@ -10,6 +10,7 @@ from sqlalchemy import Engine, case, func, literal, select, update
 
 from dunning.core.ledger.schema import invoices, payments
 from dunning.core.models import Payment, from_cents, to_cents
+from dunning.core.privacy.redaction import redact
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,7 @@ class PaymentStore:
         self._update(payment_id, written_back_at=datetime.now(UTC), writeback_error=None)
 
     def mark_writeback_failed(self, payment_id: int, error: str) -> None:
-        self._update(payment_id, writeback_error=error)
+        self._update(payment_id, writeback_error=redact(error))
 
     def _update(self, payment_id: int, **values: object) -> None:
         with self.engine.begin() as connection:

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, select, text, update
 
 from dunning.core.errors import RunInProgressError
 from dunning.core.ledger.schema import runs
+from dunning.core.privacy.redaction import redact
 
 
 def _process_start(pid: int) -> str:
@@ -160,7 +161,9 @@ class RunLog:
                     update(runs)
                     .where(runs.c.id == run_id)
                     .values(
-                        status=status, finished_at=datetime.now(UTC), summary=json.dumps(summary)
+                        status=status,
+                        finished_at=datetime.now(UTC),
+                        summary=redact(json.dumps(summary)),
                     )
                 )
         finally:
