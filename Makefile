@@ -50,6 +50,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/plan.py
 	$(BIN)/python bench/sync_moneybird.py
 	$(BIN)/python bench/sync_exact.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) .typecheck .mypy_cache .pytest_cache .ruff_cache out dunning.db* $(SAMPLE)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dunning.core.config import LoadedConfig, load_config
 from dunning.core.ledger import Ledger
@@ -14,6 +15,7 @@ from tests.portfolio import FRIENDLY, SECOND, write_smtp_project
 from tests.smtp_server import SMTPTestServer
 
 AS_OF = date(2026, 3, 20)
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 ROWS = [
     "A-1;D1;Alfa B.V.;Anna Alfa;anna@alfa.example;01-02-2026;03-03-2026;100,00",
     "A-2;D1;Alfa B.V.;Anna Alfa;anna@alfa.example;05-02-2026;07-03-2026;50,00",
@@ -29,7 +31,8 @@ def project(tmp_path: Path, port: int) -> LoadedConfig:
 def run(config: LoadedConfig, day: date = AS_OF):
     ledger = Ledger.open(config.state_url)
     try:
-        return run_pipeline(config, config.pipeline("p"), ledger, day, retry_wait=0.01)
+        noon = datetime.combine(day, time(12), tzinfo=AMSTERDAM)  # inside the send window
+        return run_pipeline(config, config.pipeline("p"), ledger, day, retry_wait=0.01, now=noon)
     finally:
         ledger.close()
 

@@ -55,7 +55,7 @@ def write_project(folder: Path, fake: FakeExact) -> None:
             f"      redirect_uri: {fake.redirect_uri}\n"
             f"      division: {division}\n"
             "      timeout: 5\n"
-            "    calendar: {business_days_only: false, quiet_channels: []}\n"
+            "    calendar: {business_days_only: false, quiet_channels: [], send_window: always}\n"
             "    channels:\n"
             f"      email: {{type: email, delivery: file, folder: mail-{name}, "
             "from_address: a@example.nl}\n"
