@@ -21,8 +21,10 @@ from dunning.core.commands import calls as call_commands
 from dunning.core.commands import desk as desk_commands
 from dunning.core.commands import distributed as distributed_commands
 from dunning.core.commands import pauses as pause_commands
+from dunning.core.commands import payments as payment_commands
 from dunning.core.commands import policy as policy_commands
 from dunning.core.commands import privacy as privacy_commands
+from dunning.core.commands import report as report_commands
 from dunning.core.commands import serve as serve_commands
 from dunning.core.commands.common import (
     LogOptions,
@@ -472,6 +474,8 @@ for command in (
     *serve_commands.COMMANDS,
     *distributed_commands.COMMANDS,
     *privacy_commands.COMMANDS,
+    *payment_commands.COMMANDS,
+    *report_commands.COMMANDS,
 ):
     main.add_command(command)
 

@@ -20,6 +20,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from stdnum.iban import is_valid as iban_is_valid
 
 from dunning.core.calendar import (
     WEEKDAYS,
@@ -449,6 +450,29 @@ class ServiceConfig(Strict):
     """``auto``: JSON lines when stderr is not a terminal, readable text when it is."""
 
 
+class BankConfig(Strict):
+    """How bank statements are matched (``dunning payments import``).
+
+    ``accounts`` are the IBANs whose statements belong to this pipeline (default: the
+    creditor's ``iban``); a statement of any other account is refused. A match whose confidence
+    (0-100) is at least ``match_threshold`` is recorded and written back; the rest waits in
+    ``dunning payments unmatched`` for a person."""
+
+    accounts: list[str] = []
+    match_threshold: int = Field(default=90, ge=1, le=100)
+
+    @field_validator("accounts")
+    @classmethod
+    def _ibans(cls, value: list[str]) -> list[str]:
+        cleaned = []
+        for account in value:
+            iban = account.replace(" ", "").upper()
+            if not iban_is_valid(iban):
+                raise ValueError(f"{account!r} is not a valid IBAN; check the bank account number")
+            cleaned.append(iban)
+        return cleaned
+
+
 class PipelineConfig(Strict):
     source: PluginSection
     creditor: CreditorConfig
@@ -467,6 +491,15 @@ class PipelineConfig(Strict):
     calls: CallsConfig = CallsConfig()
     payment_links: PaymentLinksConfig | None = None
     schedule: ScheduleConfig = ScheduleConfig()
+    bank: BankConfig = BankConfig()
+
+    @property
+    def bank_accounts(self) -> list[str]:
+        """The IBANs whose statements belong to this pipeline: ``bank.accounts``, else the
+        creditor's ``iban``."""
+        if self.bank.accounts:
+            return list(self.bank.accounts)
+        return [self.creditor.iban.replace(" ", "").upper()] if self.creditor.iban else []
 
     @model_validator(mode="after")
     def _steps_are_consistent(self) -> PipelineConfig:

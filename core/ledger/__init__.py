@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from dunning.core.ledger.bank import BankStore
 from dunning.core.ledger.calls import CallStore
 from dunning.core.ledger.engine import open_engine
 from dunning.core.ledger.handoffs import HandoffStore
@@ -20,6 +21,7 @@ from dunning.core.ledger.pauses import PauseStore
 from dunning.core.ledger.payment_links import PaymentLinkStore
 from dunning.core.ledger.payments import PaymentStore
 from dunning.core.ledger.runs import RunLog
+from dunning.core.ledger.snapshots import SnapshotStore
 from dunning.core.ledger.tokens import TokenStore
 
 __all__ = ["Ledger", "OutboxMessage", "item_key", "message_key"]
@@ -40,6 +42,8 @@ class Ledger:
         self.opt_outs = OptOutStore(engine)
         self.payment_links = PaymentLinkStore(engine)
         self.tokens = TokenStore(engine)
+        self.bank = BankStore(engine)
+        self.snapshots = SnapshotStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Ledger:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, case, func, literal, select, update
+from sqlalchemy.engine import Connection
 
 from dunning.core.ledger.schema import invoices, payments
 from dunning.core.models import Payment, from_cents, to_cents
@@ -20,50 +21,70 @@ class StoredPayment:
     writeback_error: str | None
 
 
+def apply_payment(
+    connection: Connection,
+    pipeline: str,
+    payment: Payment,
+    *,
+    bank_line_id: int | None = None,
+    written_back: bool = False,
+) -> int:
+    """Store ``payment`` and change the invoice's open amount, inside the caller's transaction.
+
+    A negative amount (a returned payment) opens the invoice again by that much. ``written_back``
+    stores the payment as already known to the source (nothing to tell it)."""
+    cents = to_cents(payment.amount)
+    now = datetime.now(UTC)
+    payment_id = connection.execute(
+        payments.insert()
+        .values(
+            pipeline=pipeline,
+            invoice_number=payment.invoice_number,
+            amount_cents=cents,
+            paid_on=payment.paid_on,
+            origin=payment.origin,
+            reference=payment.reference,
+            recorded_at=now,
+            bank_line_id=bank_line_id,
+            written_back_at=now if written_back else None,
+        )
+        .returning(payments.c.id)
+    ).scalar_one()
+    where = (invoices.c.pipeline == pipeline, invoices.c.number == payment.invoice_number)
+    if cents < 0:
+        connection.execute(
+            update(invoices)
+            .where(*where)
+            .values(
+                amount_open_cents=invoices.c.amount_open_cents - cents, paid_on=None, days_late=None
+            )
+        )
+        return int(payment_id)
+    due_date = connection.execute(select(invoices.c.due_date).where(*where)).scalar_one_or_none()
+    days_late = (payment.paid_on - due_date).days if due_date is not None else None
+    settles = invoices.c.amount_open_cents - cents <= 0
+    connection.execute(
+        update(invoices)
+        .where(*where)
+        .values(
+            paid_on=case((settles, literal(payment.paid_on)), else_=invoices.c.paid_on),
+            days_late=case((settles, literal(days_late)), else_=invoices.c.days_late),
+            amount_open_cents=func.max(0, invoices.c.amount_open_cents - cents)
+            if connection.dialect.name == "sqlite"
+            else func.greatest(0, invoices.c.amount_open_cents - cents),
+        )
+    )
+    return int(payment_id)
+
+
 class PaymentStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def record(self, pipeline: str, payment: Payment) -> int:
         """Store ``payment`` and lower the invoice's open amount in the same transaction."""
-        cents = to_cents(payment.amount)
         with self.engine.begin() as connection:
-            payment_id = connection.execute(
-                payments.insert()
-                .values(
-                    pipeline=pipeline,
-                    invoice_number=payment.invoice_number,
-                    amount_cents=cents,
-                    paid_on=payment.paid_on,
-                    origin=payment.origin,
-                    reference=payment.reference,
-                    recorded_at=datetime.now(UTC),
-                )
-                .returning(payments.c.id)
-            ).scalar_one()
-            due_date = connection.execute(
-                select(invoices.c.due_date).where(
-                    invoices.c.pipeline == pipeline,
-                    invoices.c.number == payment.invoice_number,
-                )
-            ).scalar_one_or_none()
-            days_late = (payment.paid_on - due_date).days if due_date is not None else None
-            settles = invoices.c.amount_open_cents - cents <= 0
-            connection.execute(
-                update(invoices)
-                .where(
-                    invoices.c.pipeline == pipeline,
-                    invoices.c.number == payment.invoice_number,
-                )
-                .values(
-                    paid_on=case((settles, literal(payment.paid_on)), else_=invoices.c.paid_on),
-                    days_late=case((settles, literal(days_late)), else_=invoices.c.days_late),
-                    amount_open_cents=func.max(0, invoices.c.amount_open_cents - cents)
-                    if connection.dialect.name == "sqlite"
-                    else func.greatest(0, invoices.c.amount_open_cents - cents),
-                )
-            )
-        return int(payment_id)
+            return apply_payment(connection, pipeline, payment)
 
     def unwritten(self, pipeline: str) -> list[StoredPayment]:
         with self.engine.connect() as connection:

@@ -131,6 +131,7 @@ messages = Table(
     Column("kind", String(20), nullable=False, server_default="step"),
     Column("noted_at", DateTime(timezone=True)),
     Column("note_error", Text),
+    Column("bounced", Integer, nullable=False, server_default="0"),
     Index("ix_messages_pipeline_state", "pipeline", "state"),
     Index("ix_messages_debtor", "pipeline", "debtor_id"),
     Index("ix_messages_day", "planned_for", "pipeline"),
@@ -176,6 +177,7 @@ payments = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("written_back_at", DateTime(timezone=True)),
     Column("writeback_error", Text),
+    Column("bank_line_id", Integer),
     Index("ix_payments_invoice", "pipeline", "invoice_number"),
 )
 
@@ -353,3 +355,63 @@ oauth_tokens = Table(
     Column("expires_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+bank_lines = Table(
+    "bank_lines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pipeline", String(100), nullable=False),
+    Column("fingerprint", String(100), nullable=False),
+    Column("account", String(50)),
+    Column("file", Text, nullable=False),
+    Column("place", Text, nullable=False),
+    Column("booked_on", Date, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("payer_name", Text),
+    Column("payer_iban", String(50)),
+    Column("structured_reference", Text),
+    Column("remittance", Text),
+    Column("end_to_end_id", Text),
+    Column("status", String(20), nullable=False),
+    Column("remaining_cents", BigInteger, nullable=False),
+    Column("rule", String(40)),
+    Column("confidence", Integer),
+    Column("suggestion", Text),
+    Column("note", Text),
+    Column("reverses_line_id", Integer),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_by", Text),
+    Column("resolved_at", DateTime(timezone=True)),
+    UniqueConstraint("pipeline", "fingerprint", name="uq_bank_lines_fingerprint"),
+    Index("ix_bank_lines_status", "pipeline", "status"),
+)
+"""Every line of every imported bank statement, once (``fingerprint``), with what became of it:
+``status`` ``matched``, ``assigned`` (by a person), ``unmatched`` (waiting for a person; the
+``remaining_cents`` not applied yet), ``reversal``, ``ignored`` (money out that is not ours)."""
+debtor_accounts = Table(
+    "debtor_accounts",
+    metadata,
+    Column("pipeline", String(100), primary_key=True),
+    Column("iban", String(50), primary_key=True),
+    Column("debtor_id", String(200), primary_key=True),
+    Column("learned_from", Text, nullable=False),
+    Column("learned_at", DateTime(timezone=True), nullable=False),
+)
+"""Bank accounts a debtor paid from, learned from payments matched with certainty."""
+receivable_snapshots = Table(
+    "receivable_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pipeline", String(100), nullable=False),
+    Column("run_id", Integer),
+    Column("as_of", Date, nullable=False),
+    Column("open_cents", BigInteger, nullable=False),
+    Column("overdue_cents", BigInteger, nullable=False),
+    Column("open_count", Integer, nullable=False),
+    Column("sales_cents", BigInteger, nullable=False),
+    Column("sales_days", Integer, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_receivable_snapshots_pipeline", "pipeline", "as_of"),
+)
+"""What was open after each run, and the sales of the days before: the DSO trend."""
