@@ -51,6 +51,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/sync_moneybird.py
 	$(BIN)/python bench/sync_exact.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/match.py
 
 clean:
 	rm -rf $(VENV) .typecheck .mypy_cache .pytest_cache .ruff_cache out dunning.db* $(SAMPLE)

@@ -539,7 +539,7 @@ class Dispatcher:
         )
 
     def _bad_recipient(self, message: OutboxMessage, reason: str) -> None:
-        self.ledger.outbox.mark_failed(message.id, reason, retry=False)
+        self.ledger.outbox.mark_failed(message.id, reason, retry=False, bounced=True)
         self._log(message, "failed (bad recipient)")
         self.summary.bad_recipients += 1
         self.summary.failed_per_step[message.step] += 1

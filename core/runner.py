@@ -4,6 +4,9 @@ The run is recorded in the ledger's run log; a second live run of the same pipel
 start. Whatever happens, the run ends with no message left in ``sending``: a message whose fate
 is unknown becomes ``uncertain``.
 
+A run whose sync completed records a receivable snapshot (``ledger.snapshots``: the DSO trend
+of ``dunning report``); a dry run or a run with an incomplete sync does not.
+
 A run given a ``stop`` event (``dunning serve`` on SIGTERM) ends early but normally: the message
 in flight is finished, the ones not started stay ``pending`` for the next run, and the run is
 recorded as ``stopped`` (``partial`` when something else went wrong too).
@@ -103,6 +106,8 @@ def run_pipeline(
         write_back_notes(source, ledger, pipeline.name, summary)
         if pipeline.config.calls.mirror_to_source:
             mirror_call_tasks(source, ledger, pipeline.name, summary)
+        if fresh:
+            ledger.snapshots.record(pipeline.name, today, run_id)
         finished = "stopped" if stopped else "completed"
         status = finished if summary.exit_code == 0 else "partial"
     finally:

@@ -268,6 +268,7 @@ def _credit(
                     a.cents,
                     line.booked_on,
                     line.end_to_end_id or line.structured_reference,
+                    a.invoice.due_date,
                 )
                 for a in match.allocations
             ),

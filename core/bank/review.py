@@ -85,7 +85,13 @@ def assign_line(
         if take <= 0:
             break
         new_payments.append(
-            NewPayment(number, take, line.booked_on, line.end_to_end_id or f"bank line {line_id}")
+            NewPayment(
+                number,
+                take,
+                line.booked_on,
+                line.end_to_end_id or f"bank line {line_id}",
+                invoice.due_date,
+            )
         )
         debtors.add(invoice.debtor_id)
         left -= take

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, case, func, select, update
+from sqlalchemy import Engine, Row, and_, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -43,6 +43,8 @@ class NewPayment:
     cents: int
     paid_on: date
     reference: str | None
+    due_date: date | None = None
+    """The invoice's due date, for its days late when the payment settles it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +230,13 @@ class BankStore:
     def save_import(self, pipeline: str, lines: Sequence[NewLine], origin: str) -> list[int]:
         """Store ``lines`` with their payments, reversals and learned accounts in one
         transaction; return the new line ids in order."""
-        ids: list[int] = []
         now = datetime.now(UTC)
+        if not any(
+            line.reverses_line_id is not None or line.reverses_batch_index is not None
+            for line in lines
+        ):
+            return self._save_bulk(pipeline, lines, origin, now)
+        ids: list[int] = []
         with self.engine.begin() as connection:
             for line in lines:
                 target = line.reverses_line_id
@@ -250,6 +257,48 @@ class BankStore:
                     _learn(connection, pipeline, *line.learn, f"bank line {line_id}", now)
         return ids
 
+    def _save_bulk(
+        self, pipeline: str, lines: Sequence[NewLine], origin: str, now: datetime
+    ) -> list[int]:
+        """:meth:`save_import` without returned payments: a few statements for any number of
+        lines (the payments of one import never take more than an invoice has open)."""
+        if not lines:
+            return []
+        with self.engine.begin() as connection:
+            ids = list(
+                connection.execute(
+                    bank_lines.insert().returning(bank_lines.c.id, sort_by_parameter_order=True),
+                    [_line_values(pipeline, line, None, now) for line in lines],
+                ).scalars()
+            )
+            paid = [
+                (line_id, p)
+                for line_id, line in zip(ids, lines, strict=True)
+                for p in line.payments
+            ]
+            if paid:
+                connection.execute(
+                    payments.insert(),
+                    [
+                        {
+                            "pipeline": pipeline,
+                            "invoice_number": p.invoice_number,
+                            "amount_cents": p.cents,
+                            "paid_on": p.paid_on,
+                            "origin": origin,
+                            "reference": p.reference,
+                            "recorded_at": now,
+                            "bank_line_id": line_id,
+                        }
+                        for line_id, p in paid
+                    ],
+                )
+                _lower_open_amounts(connection, pipeline, [p for _, p in paid])
+            learned = sorted({line.learn for line in lines if line.learn})
+            for iban, debtor_id in learned:
+                _learn(connection, pipeline, iban, debtor_id, "bank statement", now)
+        return ids
+
     def _insert_line(
         self,
         connection: Connection,
@@ -258,20 +307,10 @@ class BankStore:
         reverses: int | None,
         now: datetime,
     ) -> int:
-        values = {
-            name: getattr(line, name)
-            for name in (
-                "fingerprint", "account", "file", "place", "booked_on", "amount_cents",
-                "currency", "kind", "payer_name", "payer_iban", "structured_reference",
-                "remittance", "end_to_end_id", "status", "remaining_cents", "rule",
-                "confidence", "suggestion", "note",
-            )
-        }  # fmt: skip
-        values["reverses_line_id"] = reverses
         return int(
             connection.execute(
                 bank_lines.insert()
-                .values(pipeline=pipeline, imported_at=now, **values)
+                .values(**_line_values(pipeline, line, reverses, now))
                 .returning(bank_lines.c.id)
             ).scalar_one()
         )
@@ -388,6 +427,55 @@ class BankStore:
                 .group_by(bank_lines.c.status)
             )
             return {status: int(count) for status, count in rows}
+
+
+LINE_FIELDS = (
+    "fingerprint", "account", "file", "place", "booked_on", "amount_cents", "currency", "kind",
+    "payer_name", "payer_iban", "structured_reference", "remittance", "end_to_end_id", "status",
+    "remaining_cents", "rule", "confidence", "suggestion", "note",
+)  # fmt: skip
+
+
+def _line_values(
+    pipeline: str, line: NewLine, reverses: int | None, now: datetime
+) -> dict[str, object]:
+    values: dict[str, object] = {name: getattr(line, name) for name in LINE_FIELDS}
+    values.update(pipeline=pipeline, imported_at=now, reverses_line_id=reverses)
+    return values
+
+
+def _lower_open_amounts(connection: Connection, pipeline: str, paid: Sequence[NewPayment]) -> None:
+    """Lower each invoice's open amount by what ``paid`` pays it, in one executemany; an invoice
+    paid in full gets its payment day and days late (as :func:`apply_payment` does)."""
+    per_invoice: dict[str, tuple[int, date, date | None]] = {}
+    for p in paid:
+        cents, day, due = per_invoice.get(p.invoice_number, (0, p.paid_on, p.due_date))
+        per_invoice[p.invoice_number] = (cents + p.cents, max(day, p.paid_on), due)
+    left = invoices.c.amount_open_cents - bindparam("b_cents")
+    settles = left <= 0
+    statement = (
+        update(invoices)
+        .where(invoices.c.pipeline == pipeline, invoices.c.number == bindparam("b_number"))
+        .values(
+            amount_open_cents=func.max(0, left)
+            if connection.dialect.name == "sqlite"
+            else func.greatest(0, left),
+            paid_on=case((settles, bindparam("b_paid_on")), else_=invoices.c.paid_on),
+            days_late=case((settles, bindparam("b_late")), else_=invoices.c.days_late),
+        )
+    )
+    connection.execute(
+        statement,
+        [
+            {
+                "b_number": number,
+                "b_cents": cents,
+                "b_paid_on": day,
+                "b_late": (day - due).days if due is not None else None,
+            }
+            for number, (cents, day, due) in per_invoice.items()
+        ],
+    )
 
 
 def _needs_person(line: StoredLine) -> bool:

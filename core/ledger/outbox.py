@@ -284,10 +284,14 @@ class Outbox:
                 )
             )
 
-    def mark_failed(self, message_id: int, reason: str, *, retry: bool) -> None:
-        """A send that did not succeed: back to pending (``retry``) or failed for good."""
+    def mark_failed(
+        self, message_id: int, reason: str, *, retry: bool, bounced: bool = False
+    ) -> None:
+        """A send that did not succeed: back to pending (``retry``) or failed for good.
+        ``bounced``: it failed because of the recipient (bounce, rejected address, opt-out);
+        the report counts those apart from other failures."""
         state = MessageState.PENDING if retry else MessageState.FAILED
-        self._set_state(message_id, state, reason)
+        self._set_state(message_id, state, reason, bounced=1 if bounced else None)
 
     def mark_uncertain_one(self, message_id: int, reason: str) -> None:
         """The channel failed in a way that leaves delivery unknown: report, never re-send."""
@@ -314,12 +318,15 @@ class Outbox:
     def cancel(self, message_id: int, reason: str) -> None:
         self._set_state(message_id, MessageState.CANCELLED, reason)
 
-    def _set_state(self, message_id: int, state: MessageState, reason: str | None) -> None:
+    def _set_state(
+        self, message_id: int, state: MessageState, reason: str | None, bounced: int | None = None
+    ) -> None:
+        extra = {} if bounced is None else {"bounced": bounced}
         with self.engine.begin() as connection:
             connection.execute(
                 update(messages)
                 .where(messages.c.id == message_id)
-                .values(state=state.value, reason=_redacted(reason), updated_at=_now())
+                .values(state=state.value, reason=_redacted(reason), updated_at=_now(), **extra)
             )
 
     def cancel_items(self, item_ids: list[int], reason: str) -> None:
