@@ -283,8 +283,8 @@ def check_channel(
 @click.option(
     "--check",
     is_flag=True,
-    help="Exit 1 when a pipeline's last run failed or crashed, a message is uncertain or a "
-    "write-back failed (for cron and Kubernetes probes).",
+    help="Exit 1 when a pipeline's last run failed or crashed, a message is uncertain, a "
+    "write-back failed or bank lines wait for a person (for cron and Kubernetes probes).",
 )
 @reports_errors
 def status(config_path: Path | None, pipeline: str | None, as_json: bool, check: bool) -> None:
@@ -366,6 +366,11 @@ def pipeline_status(ledger: Ledger, name: str) -> dict[str, Any]:
         for stored in ledger.payments.unwritten(name)
         if stored.writeback_error
     ]
+    waiting = ledger.bank.waiting(name)
+    bank_waiting = {
+        "lines": len(waiting),
+        "amount": str(sum((line.remaining for line in waiting if line.remaining > 0), Decimal(0))),
+    }
     attention = []
     if last_run is not None and (
         last_run["status"] in ("partial", "crashed") or last_run["exit_code"]
@@ -375,11 +380,16 @@ def pipeline_status(ledger: Ledger, name: str) -> dict[str, Any]:
         attention.append(f"{name}: {len(uncertain)} message(s) uncertain: sent or not?")
     if writebacks:
         attention.append(f"{name}: {len(writebacks)} payment write-back(s) failed")
+    if waiting:
+        attention.append(
+            f"{name}: {len(waiting)} bank line(s) wait for a person: dunning payments unmatched"
+        )
     return {
         "last_run": last_run,
         "failed": failed,
         "uncertain": uncertain,
         "failed_writebacks": writebacks,
+        "bank_waiting": bank_waiting,
         "attention": attention,
     }
 

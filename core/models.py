@@ -69,6 +69,10 @@ class Debtor:
     address: tuple[str, ...] = ()
     """Postal address lines as the source has them (street and number, postcode and city,
     country): the address block of a printed letter."""
+    ibans: tuple[str, ...] = ()
+    """Bank accounts the debtor pays from, as the source has them; normalised: no spaces, upper
+    case (:func:`dunning.core.ibans.normal_iban`). Payment matching knows them from the first
+    statement on, before any payment of the debtor was matched."""
 
     def contact_with_role(self, role: str) -> ContactPerson | None:
         return next((c for c in self.contacts if c.role == role), None)
@@ -126,11 +130,14 @@ class RowProblem:
 
     ``place`` is ``file:line`` or a platform record id. ``invoice_number`` is set when the record's
     number could be read, so that a snapshot source does not mistake the invoice for settled.
+    ``skipped`` False makes it a warning about a record that *was* used, without the bad value
+    (an invalid IBAN beside a good invoice): reported, not counted as skipped.
     """
 
     place: str
     problem: str
     invoice_number: str | None = None
+    skipped: bool = True
 
     def __str__(self) -> str:
         return f"{self.place}: {self.problem}"
@@ -180,6 +187,9 @@ class Payment:
     """Stable per payment the ledger recorded (``dunning-<pipeline>-payment-<id>``): a source
     stores it with the payment (a transaction identifier) so that writing the same payment back
     again, after a lost answer or a crash, is recognised and not done twice."""
+    reverses: Payment | None = None
+    """Set on a returned payment (a negative ``amount``): the payment it undoes, as it was
+    written back (with its ``key``)."""
 
     @property
     def identifier(self) -> str:

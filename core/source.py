@@ -28,6 +28,8 @@ class Capability(enum.StrEnum):
 
     REGISTER_PAYMENTS = "register_payments"
     """``register_payment`` writes a payment (paid status) back to the platform."""
+    REVERSE_PAYMENTS = "reverse_payments"
+    """``reverse_payment`` undoes a payment it registered, when the bank returned it."""
     ATTACH_NOTES = "attach_notes"
     """``attach_note`` records an action on the platform's invoice."""
     FULL_SNAPSHOT = "full_snapshot"
@@ -98,6 +100,16 @@ class Source(ABC):
         payment and retries the write-back on the next run.
         """
         raise PluginError(f"source type {self.kind!r} cannot register payments")
+
+    def reverse_payment(self, invoice: Invoice, payment: Payment) -> None:
+        """Undo ``payment``, registered earlier with :meth:`register_payment` (same ``key``),
+        because the bank returned it: the platform shows the invoice open again by that much.
+        ``invoice`` is the ledger's view, the returned amount already added back to its
+        ``amount_open``. Must be idempotent: a payment the platform does not have (never
+        registered, or undone already) is not an error. Optional capability
+        (:attr:`Capability.REVERSE_PAYMENTS`); raises
+        :class:`~dunning.core.errors.SourceError` when the write fails (retried next run)."""
+        raise PluginError(f"source type {self.kind!r} cannot undo payments")
 
     def attach_note(self, invoice: Invoice, note: str) -> None:
         """Record ``note`` (an action taken) on the platform's invoice. Optional capability."""

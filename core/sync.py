@@ -44,6 +44,8 @@ def sync_source(
         elif isinstance(record, Debtor):
             debtors.append(record)
             summary.synced_debtors += 1
+        elif isinstance(record, RowProblem) and not record.skipped:
+            summary.problems.append(f"warning {record}")
         elif isinstance(record, RowProblem):
             summary.skipped_rows += 1
             summary.problems.append(f"skipped {record}")

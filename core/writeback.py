@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from dunning.core.errors import DunningError, SourceLimitReached
+from dunning.core.errors import DunningError, SourceError, SourceLimitReached
 from dunning.core.ledger import Ledger
 from dunning.core.ledger.outbox import SentRecord
+from dunning.core.models import Invoice, Payment
 from dunning.core.source import Capability, Source
 from dunning.core.summary import RunSummary
 
@@ -27,7 +28,10 @@ def write_back_payments(
             continue
         invoice = found[stored.payment.invoice_number][0]
         try:
-            source.register_payment(invoice, stored.payment)
+            if stored.payment.amount < 0:
+                _reverse(source, invoice, stored.payment)
+            else:
+                source.register_payment(invoice, stored.payment)
         except SourceLimitReached as error:
             errors.append(f"payments not written back yet (the next run tries again): {error}")
             break
@@ -43,6 +47,18 @@ def write_back_payments(
         summary.writeback_failed += len(errors)
         summary.problems.extend(errors)
     return written, errors
+
+
+def _reverse(source: Source, invoice: Invoice, returned: Payment) -> None:
+    """Tell the source a payment it was told about came back (see ``Source.reverse_payment``)."""
+    if returned.reverses is None:
+        raise SourceError(f"a returned payment of invoice {invoice.number} names no payment")
+    if Capability.REVERSE_PAYMENTS not in source.capabilities:
+        raise SourceError(
+            f"the {source.kind} source cannot undo a payment: record the returned payment of "
+            f"invoice {invoice.number} there"
+        )
+    source.reverse_payment(invoice, returned.reverses)
 
 
 def mirror_call_tasks(

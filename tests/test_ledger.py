@@ -76,7 +76,7 @@ def test_open_creates_schema_in_wal_mode_and_is_idempotent(tmp_path: Path):
         "agency_reports",
     } <= tables
     assert mode == "wal"
-    assert revision == [("0010",)]
+    assert revision == [("0011",)]
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path):

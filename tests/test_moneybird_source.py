@@ -246,6 +246,23 @@ def test_a_payment_is_registered_once_with_its_transaction_identifier(
     print("second run:", dict(fake.counts))
 
 
+def test_a_returned_payment_is_deleted_once_and_the_invoice_is_open_again(
+    fake: FakeMoneybird, tmp_path: Path
+) -> None:
+    source, owed, invoice = synced_source(fake, tmp_path)
+    payment = Payment(invoice.number, invoice.amount_open, TODAY, key="dunning-main-payment-3")
+    other = Payment(invoice.number, Decimal("1.00"), TODAY, key="dunning-main-payment-4")
+    source.register_payment(invoice, payment)
+    assert fake.invoice(owed.id).state == "paid"
+    source.reverse_payment(invoice, payment)
+    source_for(fake, tmp_path).reverse_payment(invoice, payment)  # a retry: nothing left to do
+    source.reverse_payment(invoice, other)  # never registered: nothing to do
+    assert fake.invoice(owed.id).payments == []
+    assert fake.invoice(owed.id).state != "paid"
+    assert len(fake.requests_to("DELETE sales_invoices/{id}/payments/{id}")) == 1
+    assert fake.misuses == []
+
+
 def test_a_payment_whose_answer_was_lost_is_checked_not_sent_again(
     fake: FakeMoneybird, tmp_path: Path
 ) -> None:

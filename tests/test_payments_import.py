@@ -186,10 +186,11 @@ def test_camt_001_08_learned_account_several_invoices_return_and_name(shop: Path
     imported(cli, CAMT02)
     report = imported(cli, CAMT08)
     lines = by_place(report)
-    # the return of the 3 November payment of F-101 (Dbtr/Pty/Nm, RvslInd, RtrInf)
+    # the return of the 3 November payment of F-101 (Dbtr/Pty/Nm, RvslInd, RtrInf): the CSV
+    # source undoes it, so nothing waits for a person
     returned = lines["Stmt 1, Ntry 1"]
     assert returned["status"] == "reversal" and returned["amount"] == "-100.00"
-    assert "F-101" in returned["note"] and "record the returned payment there" in returned["note"]
+    assert returned["note"] is None
     # rule 3: the account Visser paid from on 3 November, and exactly F-107's amount
     assert has(lines["Stmt 1, Ntry 2"], rule="account", invoices=["F-107"])
     # rule 4: Jansen pays all that is open, F-101 included now that it is open again
@@ -199,13 +200,15 @@ def test_camt_001_08_learned_account_several_invoices_return_and_name(shop: Path
     assert lines["Stmt 1, Ntry 4"]["status"] == "unmatched"
     amounts = open_amounts(shop)
     assert amounts["F-101"] == amounts["F-107"] == amounts["F-109"] == Decimal("0.00")
+    # in the file: paid, undone, paid again by the 210.00 (its key replaces the first)
+    assert csv_row(shop, "F-101")[9:] == ["ja", "04-11-2026", "100,00", "dunning-shop-payment-10"]
 
     waiting = json.loads(cli("payments", "unmatched", "--json").stdout)
     by_text = {w["payer"]: w for w in waiting}
     assert by_text["MULDER BOUW B.V."]["suggestion"] == "F-110 (20.00) by name, 50%"
     assert by_text["M. Mulder"]["suggestion"] == "F-110 (10.00) by invoice-number, 70%"
     assert by_text["Peters Design"]["left"] == "10.00"
-    assert by_text["Jansen BV"]["status"] == "reversal"
+    assert "Jansen BV" not in by_text
 
 
 def test_return_in_the_same_statement_undoes_the_payment_before_the_source_hears(
@@ -234,6 +237,11 @@ def test_mt940_text_across_lines_structured_reference_and_return(shop: Path, cli
     amounts = open_amounts(shop)
     assert amounts["F-112"] == amounts["F-113"] == Decimal("0.00")
     assert amounts["F-103"] == Decimal("80.00")
+    assert csv_row(shop, "F-103")[9:] == ["", "03-11-2026", "0,00", ""]  # undone in the file
+    # the next run syncs the file: F-103 stays open, and the ladder goes on for it
+    assert cli("run", "--date", "2026-11-05", "--quiet").returncode == 0
+    assert open_amounts(shop)["F-103"] == Decimal("80.00")
+    assert "F-103" in planned_numbers(cli)
 
 
 def test_assign_dismiss_and_the_account_learned(shop: Path, cli: Cli) -> None:
@@ -345,3 +353,51 @@ def test_import_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
     assert imported(cli, CAMT02)["already_imported"] == 9
     assert counts(tmp_path) == (13, 12)  # 9 + 4 lines; 7 + 4 payments and one return
     assert open_amounts(tmp_path)["F-101"] == Decimal("0.00")
+
+
+def test_report_counts_the_bank_lines(shop: Path, cli: Cli) -> None:
+    imported(cli, CAMT02)
+    result = cli("report", "--json", "--date", "2026-11-03")
+    assert result.returncode == 0, result.stderr
+    [figures] = json.loads(result.stdout)
+    # matched: 100.00 + 100.00 + 80.00 + 100.00 + 70.00; waiting: 33.33, 10.00 and the
+    # 10.00 surplus of F-111; the 12.50 going out is not a payment
+    assert figures["bank"] == {
+        "matched": {"count": 5, "amount": "450.00"},
+        "assigned": {"count": 0, "amount": "0.00"},
+        "waiting": {"count": 3, "amount": "53.33"},
+        "set-aside": {"count": 0, "amount": "0.00"},
+        "returned": {"count": 0, "amount": "0.00"},
+    }
+
+
+def test_an_account_the_source_gives_matches_from_the_first_statement(tmp_path: Path) -> None:
+    rows = (DATA / "portfolio.csv").read_text(encoding="utf-8").splitlines()
+    with_iban = [rows[0] + ";iban"] + [
+        row + (";NL39 RABO 0300 0652 64" if row.startswith("F-103;") else ";") for row in rows[1:]
+    ]
+    (tmp_path / "invoices.csv").write_text("\n".join(with_iban) + "\n", encoding="utf-8")
+    write_config(tmp_path)
+    cli = make_cli(tmp_path)
+    assert cli("run", "--date", "2026-11-02", "--quiet").returncode == 0
+    statement = tmp_path / "no-text.xml"
+    text = CAMT02.read_text(encoding="utf-8").replace("Factuur F-103", "betaling")
+    statement.write_text(text, encoding="utf-8")
+    lines = by_place(imported(cli, statement))
+    assert has(lines["Stmt 1, Ntry 3, TxDtls 1"], rule="account", invoices=["F-103"])
+
+
+def test_a_return_the_source_cannot_take_is_retried_and_shown(shop: Path, cli: Cli) -> None:
+    imported(cli, CAMT02)
+    # someone removed F-101's line from the file: its returned payment cannot be written
+    path = shop / "invoices.csv"
+    kept = [row for row in path.read_text(encoding="utf-8-sig").splitlines() if "F-101;" not in row]
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    result = cli("payments", "import", str(CAMT08), "--json")
+    assert result.returncode == 1, result.stderr  # a write-back failed; the next run retries
+    report = json.loads(result.stdout)
+    assert any("F-101" in error for error in report["writeback_errors"])
+    status = json.loads(cli("status", "--json").stdout)
+    failed = status["pipelines"]["shop"]["failed_writebacks"]
+    assert {"F-101"} == {f["invoice"] for f in failed}
+    assert cli("status", "--check").returncode == 1

@@ -331,6 +331,10 @@ EXPECTED: dict[str, Any] = {
             "cancelled": 0,
         },
     ],
+    "bank": {  # no statement imported (tests/test_payments_import.py has one that is)
+        outcome: {"count": 0, "amount": "0.00"}
+        for outcome in ("matched", "assigned", "waiting", "set-aside", "returned")
+    },
 }
 
 

@@ -23,6 +23,7 @@ from dunning.core.errors import UsageError
 from dunning.core.ledger import Ledger
 from dunning.core.ledger.bank import LineStatus, NewLine, NewPayment
 from dunning.core.models import to_cents
+from dunning.core.source import Capability
 
 ORIGIN = "bank"
 
@@ -145,8 +146,8 @@ def import_statement(
     pipeline = choose_pipeline(config, statements, pipeline_name, path.name)
     result = ImportResult(pipeline.name, path.name, statements=len(statements))
     planned = plan_lines(ledger, pipeline, statements, result)
-    ledger.bank.save_import(pipeline.name, planned, ORIGIN)
-    if write_back and any(line.payments for line in planned):
+    ledger.bank.save_import(pipeline.name, planned, ORIGIN, source_undoes=source_undoes(pipeline))
+    if write_back and any(line.payments or line.status == LineStatus.REVERSAL for line in planned):
         from dunning.core.runner import make_source
         from dunning.core.writeback import write_back_payments
 
@@ -155,6 +156,11 @@ def import_statement(
             source, ledger, pipeline.name
         )
     return result
+
+
+def source_undoes(pipeline: LoadedPipeline) -> bool:
+    """Whether the pipeline's source can undo a payment it was told about (a returned one)."""
+    return Capability.REVERSE_PAYMENTS in pipeline.source_cls.capabilities
 
 
 def plan_lines(
@@ -330,7 +336,7 @@ def _returned(
         _reopen(book, [(p.invoice_number, p.cents) for p in paid])
         told = [p.invoice_number for p in paid if p.written_back]
         note = None
-        if told:
+        if told and not source_undoes(pipeline):
             note = (
                 f"returned payment for invoice {', '.join(told)}: the invoice is open again in "
                 f"dunning, but {pipeline.source_cls.kind} was told it was paid; record the "

@@ -118,6 +118,9 @@ class PipelineFigures:
     arrangements: dict[str, Tally]
     top_debtors: tuple[TopDebtor, ...]
     channels: tuple[ChannelResults, ...]
+    bank: dict[str, Tally]
+    """Imported bank lines (money in and returns) by outcome: ``matched``, ``assigned``,
+    ``waiting`` (amount: what is left), ``set-aside``, ``returned``."""
 
 
 def dso_of(open_cents: int, sales_cents: int, days: int = SALES_DAYS) -> Decimal | None:
@@ -210,6 +213,7 @@ def compute_figures(
         for row in queries.top_debtors(ledger.engine, name, TOP_DEBTORS)
     )
     channels = queries.channel_counts(ledger.engine, name)
+    bank = queries.bank_outcomes(ledger.engine, name)
     for configured in pipeline.channels:
         channels.setdefault(configured, {})
     return PipelineFigures(
@@ -234,6 +238,7 @@ def compute_figures(
             )
             for channel, counts in sorted(channels.items())
         ),
+        bank={outcome: Tally(*bank.get(outcome, (0, 0))) for outcome in queries.BANK_OUTCOMES},
     )
 
 
@@ -306,4 +311,5 @@ def to_json_dict(figures: PipelineFigures) -> dict[str, object]:
             }
             for c in figures.channels
         ],
+        "bank": {k: _tally(v) for k, v in figures.bank.items()},
     }

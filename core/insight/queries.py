@@ -11,7 +11,14 @@ from datetime import date, timedelta
 from sqlalchemy import Engine, and_, case, func, literal, select
 
 from dunning.core.ledger.outbox import STEP
-from dunning.core.ledger.schema import debtors, invoices, message_items, messages, pauses
+from dunning.core.ledger.schema import (
+    bank_lines,
+    debtors,
+    invoices,
+    message_items,
+    messages,
+    pauses,
+)
 from dunning.core.ledger.snapshots import open_invoice_filter
 from dunning.core.models import MessageState
 
@@ -151,3 +158,32 @@ def channel_counts(engine: Engine, pipeline: str) -> dict[str, dict[str, int]]:
         for channel, state, count in connection.execute(query):
             found[channel][state] = found[channel].get(state, 0) + int(count)
     return found
+
+
+BANK_OUTCOMES = ("matched", "assigned", "waiting", "set-aside", "returned")
+
+
+def bank_outcomes(engine: Engine, pipeline: str) -> dict[str, tuple[int, int]]:
+    """outcome -> (lines, cents) over every imported bank line that is money in or a return:
+    ``matched`` by the rules, ``assigned`` by a person, ``waiting`` for one (cents: what is
+    left), ``set-aside`` by a person, ``returned`` payments (cents: what went back)."""
+    b = bank_lines.c
+    outcome = case(
+        (b.kind == "reversal", literal("returned")),
+        (b.status == "matched", literal("matched")),
+        (b.status == "assigned", literal("assigned")),
+        (and_(b.status == "unmatched", b.resolved_at.is_(None)), literal("waiting")),
+        else_=literal("set-aside"),
+    ).label("outcome")
+    cents = case(
+        (b.kind == "reversal", -b.amount_cents),
+        (b.status == "unmatched", b.remaining_cents),
+        else_=b.amount_cents,
+    )
+    query = (
+        select(outcome, func.count(), func.sum(cents))
+        .where(b.pipeline == pipeline, b.kind != "debit")
+        .group_by(outcome)
+    )
+    with engine.connect() as connection:
+        return {str(name): (int(n), int(c or 0)) for name, n, c in connection.execute(query)}

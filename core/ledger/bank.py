@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, bindparam, case, func, select, update
+from sqlalchemy import Engine, Row, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -157,8 +157,8 @@ class BankStore:
         return known
 
     def open_book(self, pipeline: str) -> OpenBook:
-        """Every invoice of ``pipeline`` (not credit notes), the learned accounts and the
-        debtors' names, indexed for matching."""
+        """Every invoice of ``pipeline`` (not credit notes), the debtors' accounts (those the
+        source gives and those learned from payments) and names, indexed for matching."""
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(
@@ -185,12 +185,16 @@ class BankStore:
             ):
                 accounts.setdefault(iban, set()).add(debtor_id)
             names: dict[str, set[str]] = {}
-            for debtor_id, name in connection.execute(
-                select(debtors.c.debtor_id, debtors.c.name).where(debtors.c.pipeline == pipeline)
+            for debtor_id, name, ibans in connection.execute(
+                select(debtors.c.debtor_id, debtors.c.name, debtors.c.ibans).where(
+                    debtors.c.pipeline == pipeline
+                )
             ):
                 key = normal_name(name or "")
                 if key:
                     names.setdefault(key, set()).add(debtor_id)
+                for iban in (ibans or "").split():  # the accounts the source knows
+                    accounts.setdefault(iban, set()).add(debtor_id)
         return OpenBook(book_invoices, accounts, names)
 
     def credits_to_reverse(self, pipeline: str, amount_cents: int) -> list[StoredLine]:
@@ -227,9 +231,17 @@ class BankStore:
             )
             return [LinePayment(r[0], r[1], r[2], r[3] is not None) for r in rows]
 
-    def save_import(self, pipeline: str, lines: Sequence[NewLine], origin: str) -> list[int]:
+    def save_import(
+        self,
+        pipeline: str,
+        lines: Sequence[NewLine],
+        origin: str,
+        *,
+        source_undoes: bool = False,
+    ) -> list[int]:
         """Store ``lines`` with their payments, reversals and learned accounts in one
-        transaction; return the new line ids in order."""
+        transaction; return the new line ids in order. ``source_undoes``: the source can undo a
+        payment it was told about, so a returned one is stored for write-back."""
         now = datetime.now(UTC)
         if not any(
             line.reverses_line_id is not None or line.reverses_batch_index is not None
@@ -252,7 +264,9 @@ class BankStore:
                             payments.c.bank_line_id == target, payments.c.amount_cents > 0
                         )
                     ).scalars():
-                        _reverse(connection, pipeline, payment_id, line, origin, line_id)
+                        _reverse(
+                            connection, pipeline, payment_id, line, origin, line_id, source_undoes
+                        )
                 if line.learn:
                     _learn(connection, pipeline, *line.learn, f"bank line {line_id}", now)
         return ids
@@ -408,26 +422,6 @@ class BankStore:
                 )
             )
 
-    def learned_debtors(self, pipeline: str, iban: str) -> list[str]:
-        with self.engine.connect() as connection:
-            return list(
-                connection.execute(
-                    select(debtor_accounts.c.debtor_id).where(
-                        and_(debtor_accounts.c.pipeline == pipeline, debtor_accounts.c.iban == iban)
-                    )
-                ).scalars()
-            )
-
-    def counts(self, pipeline: str) -> dict[str, int]:
-        """Lines per status (for status displays and reports)."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(bank_lines.c.status, func.count())
-                .where(bank_lines.c.pipeline == pipeline)
-                .group_by(bank_lines.c.status)
-            )
-            return {status: int(count) for status, count in rows}
-
 
 LINE_FIELDS = (
     "fingerprint", "account", "file", "place", "booked_on", "amount_cents", "currency", "kind",
@@ -506,15 +500,18 @@ def _reverse(
     line: NewLine,
     origin: str,
     line_id: int,
+    source_undoes: bool,
 ) -> None:
     """Undo payment ``payment_id``: a negative payment opens its invoice again. A payment the
-    source was not told about yet is simply never told (both are marked as settled)."""
+    source was not told about yet is simply never told (both are marked as settled); one it was
+    told about is undone there by the write-back when ``source_undoes``, else by a person."""
     row = connection.execute(
         select(
             payments.c.invoice_number, payments.c.amount_cents, payments.c.written_back_at
         ).where(payments.c.id == payment_id)
     ).one()
-    if row.written_back_at is None:
+    told = row.written_back_at is not None
+    if not told:
         connection.execute(
             update(payments)
             .where(payments.c.id == payment_id)
@@ -531,7 +528,8 @@ def _reverse(
             reference=f"returned: {line.end_to_end_id or line.place}",
         ),
         bank_line_id=line_id,
-        written_back=True,
+        written_back=not (told and source_undoes),
+        reverses_payment_id=payment_id,
     )
 
 

@@ -42,6 +42,7 @@ DEBTOR_COLUMNS = (
     debtors.c.timezone,
     debtors.c.contacts,
     debtors.c.address,
+    debtors.c.ibans,
 )
 """The columns :func:`debtor_from_values` reads, in its order (positional rows are faster)."""
 KINDS = {kind.value: kind for kind in DebtorKind}
@@ -54,6 +55,7 @@ def debtor_from_values(row: Sequence[Any]) -> Debtor:
         KINDS.get(row[7]) or DebtorKind(row[7]), tags_from_text(row[8]), row[9], row[10],
         contacts_from_text(row[11]) if row[11] else (),
         tuple(row[12].split("\n")) if row[12] else (),
+        tuple(row[13].split()) if row[13] else (),
     )  # fmt: skip
 
 
@@ -238,6 +240,7 @@ class InvoiceStore:
                 "timezone": d.timezone,
                 "contacts": contacts_to_text(d.contacts),
                 "address": "\n".join(d.address) or None,
+                "ibans": " ".join(d.ibans) or None,
             }
             for d in batch_debtors
         ]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, case, func, literal, select, update
+from sqlalchemy import Engine, Row, case, func, literal, select, update
 from sqlalchemy.engine import Connection
 
 from dunning.core.ledger.schema import invoices, payments
@@ -28,6 +29,7 @@ def apply_payment(
     *,
     bank_line_id: int | None = None,
     written_back: bool = False,
+    reverses_payment_id: int | None = None,
 ) -> int:
     """Store ``payment`` and change the invoice's open amount, inside the caller's transaction.
 
@@ -46,6 +48,7 @@ def apply_payment(
             reference=payment.reference,
             recorded_at=now,
             bank_line_id=bank_line_id,
+            reverses_payment_id=reverses_payment_id,
             written_back_at=now if written_back else None,
         )
         .returning(payments.c.id)
@@ -77,6 +80,17 @@ def apply_payment(
     return int(payment_id)
 
 
+def _payment(pipeline: str, row: Row[Any]) -> Payment:
+    return Payment(
+        row.invoice_number,
+        from_cents(row.amount_cents),
+        row.paid_on,
+        row.origin,
+        row.reference,
+        key=f"dunning-{pipeline}-payment-{row.id}",
+    )
+
+
 class PaymentStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -87,27 +101,34 @@ class PaymentStore:
             return apply_payment(connection, pipeline, payment)
 
     def unwritten(self, pipeline: str) -> list[StoredPayment]:
+        """Payments the source has not been told about, oldest first; a returned payment (a
+        negative amount) carries the payment it undoes in ``reverses``."""
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(payments)
-                .where(payments.c.pipeline == pipeline, payments.c.written_back_at.is_(None))
-                .order_by(payments.c.id)
-            )
-            return [
-                StoredPayment(
-                    r.id,
-                    Payment(
-                        r.invoice_number,
-                        from_cents(r.amount_cents),
-                        r.paid_on,
-                        r.origin,
-                        r.reference,
-                        key=f"dunning-{pipeline}-payment-{r.id}",
-                    ),
-                    r.writeback_error,
+            rows = list(
+                connection.execute(
+                    select(payments)
+                    .where(payments.c.pipeline == pipeline, payments.c.written_back_at.is_(None))
+                    .order_by(payments.c.id)
                 )
-                for r in rows
-            ]
+            )
+            wanted = [r.reverses_payment_id for r in rows if r.reverses_payment_id is not None]
+            originals = {
+                r.id: _payment(pipeline, r)
+                for r in connection.execute(select(payments).where(payments.c.id.in_(wanted)))
+            }
+        return [
+            StoredPayment(
+                r.id,
+                replace(
+                    _payment(pipeline, r),
+                    reverses=originals.get(r.reverses_payment_id)
+                    if r.reverses_payment_id is not None
+                    else None,
+                ),
+                r.writeback_error,
+            )
+            for r in rows
+        ]
 
     def of_invoices(self, pipeline: str, numbers: Iterable[str]) -> list[Payment]:
         """Payments recorded against any of ``numbers``, oldest first."""

@@ -43,6 +43,7 @@ debtors = Table(
     Column("last_contact_day", Date),
     Column("contacts", Text),
     Column("address", Text),
+    Column("ibans", Text),  # space-separated
 )
 
 invoices = Table(
@@ -178,6 +179,7 @@ payments = Table(
     Column("written_back_at", DateTime(timezone=True)),
     Column("writeback_error", Text),
     Column("bank_line_id", Integer),
+    Column("reverses_payment_id", Integer),
     Index("ix_payments_invoice", "pipeline", "invoice_number"),
 )
 

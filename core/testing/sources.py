@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -230,12 +230,14 @@ def check_writeback(case: SourceUnderTest, folder: Path) -> None:
         assert len(unpaid) >= 2, f"{case.kind}: the kit needs two open invoices without payments"
 
         payment_id, payment = _pay(ledger, unpaid[0], half=False)
+        payment = replace(payment, key=f"dunning-{NAME}-payment-{payment_id}")  # as written back
         invoice = ledger.invoices.get(NAME, [payment.invoice_number])[payment.invoice_number][0]
         source = _source(config, ledger)
         source.register_payment(invoice, payment)
         source.register_payment(invoice, payment)
         _assert_one_payment(case.kind, read_payments, payment, "registered twice")
         ledger.payments.mark_written(payment_id)
+        first = (invoice, payment)
 
         _, payment = _pay(ledger, unpaid[1], half=True)
         _, errors = write_back_payments(_answer_lost(_source(config, ledger)), ledger, NAME)
@@ -244,6 +246,16 @@ def check_writeback(case: SourceUnderTest, folder: Path) -> None:
         written, errors = write_back_payments(_source(config, ledger), ledger, NAME)
         assert (written, errors) == (1, []), f"{case.kind}: the retried write-back: {errors}"
         _assert_one_payment(case.kind, read_payments, payment, "retried after a lost answer")
+        if Capability.REVERSE_PAYMENTS in config.pipeline(NAME).source_cls.capabilities:
+            invoice, payment = first  # the bank returned it
+            source = _source(config, ledger)
+            source.reverse_payment(invoice, payment)
+            source.reverse_payment(invoice, payment)
+            left = sum((p.amount for p in read_payments(payment.invoice_number)), Decimal(0))
+            assert left == 0, (
+                f"{case.kind}: a payment of {payment.amount} on invoice {payment.invoice_number}, "
+                f"undone twice, left {left} paid at the platform; expected nothing"
+            )
     finally:
         ledger.close()
 

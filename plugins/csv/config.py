@@ -30,7 +30,8 @@ class CsvColumns(BaseModel):
     ``manager_name``, ``manager_phone`` and ``manager_email`` are the debtor's management
     contact, whom a credit controller calls when the payer keeps being absent; ``street``,
     ``postcode`` and ``city`` the postal address printed on letters (a country line is added for
-    debtors outside NL). See docs/source-csv.md.
+    debtors outside NL); ``iban`` the bank accounts the debtor pays from (several separated by
+    spaces or commas), which payment matching recognises. See docs/source-csv.md.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -52,6 +53,7 @@ class CsvColumns(BaseModel):
     manager_name: str = Field(default="directie", min_length=1)
     manager_phone: str = Field(default="directie_telefoon", min_length=1)
     manager_email: str = Field(default="directie_email", min_length=1)
+    iban: str = Field(default="iban", min_length=1)
     issue_date: str = Field(default="factuurdatum", min_length=1)
     due_date: str = Field(default="vervaldatum", min_length=1)
     amount: str = Field(default="bedrag", min_length=1)

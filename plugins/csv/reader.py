@@ -2,6 +2,9 @@
 
 A row is either wholly good or wholly rejected: a rejected row becomes one
 :class:`~dunning.core.models.RowProblem` whose text names the first thing wrong and how to fix it.
+The one exception is a bad IBAN: a bank account only helps payment matching, so the row is used
+without it and each bad account is reported as a :class:`~dunning.core.models.RowProblem` of its
+own next to the row's records.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from dunning.plugins.csv.values import (
     amount_example,
     parse_amount,
     parse_flag,
+    parse_ibans,
     parse_kind,
     parse_language,
 )
@@ -71,8 +75,9 @@ class RowReader:
     def __post_init__(self) -> None:
         self.dates = DateFormat(self.config.date_format)
 
-    def read(self, record: Record) -> tuple[Debtor, Invoice] | RowProblem:
-        """The debtor and invoice on ``record``, or why the row is skipped."""
+    def read(self, record: Record) -> tuple[Debtor, Invoice, list[RowProblem]] | RowProblem:
+        """The debtor and invoice on ``record`` with the bad IBANs left out of the debtor (one
+        problem each), or why the row is skipped."""
         place = f"{self.file_name}:{record.line}"
         number = self.header.cell(record.cells, "invoice_number")
         try:
@@ -87,11 +92,23 @@ class RowReader:
                     f"invoice number {number!r} already appears on line {first_line}; "
                     "remove the duplicate line or give it its own number"
                 )
-            debtor = self._debtor(record.cells)
+            ibans, bad_ibans = parse_ibans(self._cell(record.cells, "iban"))
+            debtor = self._debtor(record.cells, ibans)
             invoice = self._invoice(record.cells, number, debtor.debtor_id, place)
         except _Rejected as rejected:
             return RowProblem(place=place, problem=str(rejected), invoice_number=number or None)
-        return debtor, invoice
+        column = self._header("iban")
+        notes = [
+            RowProblem(
+                place=place,
+                problem=f"IBAN {text!r} in column {column!r} is not a valid IBAN (wrong length or "
+                "check digits); the row is read without it; correct the account number, e.g. "
+                "NL91 ABNA 0417 1643 00, or remove it from the cell",
+                skipped=False,
+            )
+            for text in bad_ibans
+        ]
+        return debtor, invoice, notes
 
     def _cell(self, cells: list[str], name: str) -> str:
         return self.header.cell(cells, name)
@@ -107,7 +124,7 @@ class RowReader:
             raise _Rejected(f"{what} is empty; fill in column {self._header(name)!r}")
         return value
 
-    def _debtor(self, cells: list[str]) -> Debtor:
+    def _debtor(self, cells: list[str], ibans: tuple[str, ...]) -> Debtor:
         debtor_id = self._required(cells, "debtor_id", "debtor id")
         name = self._required(cells, "debtor_name", "debtor name")
         kind_text = self._cell(cells, "debtor_kind")
@@ -139,6 +156,7 @@ class RowReader:
             timezone=self._timezone(cells),
             contacts=self._manager(cells),
             address=self._address(cells),
+            ibans=ibans,
         )
 
     def _address(self, cells: list[str]) -> tuple[str, ...]:

@@ -14,21 +14,27 @@ from dunning.plugins.csv.config import CsvConfig
 from dunning.plugins.csv.header import map_header
 from dunning.plugins.csv.reader import RowReader
 from dunning.plugins.csv.stream import HashingReader, iter_records, open_binary, text_stream
-from dunning.plugins.csv.writeback import write_payment
+from dunning.plugins.csv.writeback import undo_payment, write_payment
 
 
 class CsvSource(Source):
     """Reads every invoice of one CSV file on each sync (a full snapshot).
 
     Rows that cannot be used become :class:`RowProblem` records; the invoices of every other row
-    still come through. Payments are written back into the file itself (``paid``, ``paid_date``,
-    ``paid_amount`` columns), atomically.
+    still come through. A bad IBAN is reported the same way, but its row is used without it.
+    Payments are written back into the file itself (``paid``, ``paid_date``, ``paid_amount``
+    columns), atomically.
     """
 
     kind = "csv"
     Config = CsvConfig
     capabilities = frozenset(
-        {Capability.REGISTER_PAYMENTS, Capability.FULL_SNAPSHOT, Capability.INVOICE_DOCUMENTS}
+        {
+            Capability.REGISTER_PAYMENTS,
+            Capability.REVERSE_PAYMENTS,
+            Capability.FULL_SNAPSHOT,
+            Capability.INVOICE_DOCUMENTS,
+        }
     )
 
     def __init__(self, config: SourceConfig, context: SourceContext) -> None:
@@ -78,16 +84,21 @@ class CsvSource(Source):
                     if isinstance(result, RowProblem):
                         yield result
                         continue
-                    debtor, invoice = result
+                    debtor, invoice, notes = result
                     if debtors.get(debtor.debtor_id) != debtor:
                         debtors[debtor.debtor_id] = debtor
                         yield debtor
                     yield invoice
+                    yield from notes
                 yield SyncCursor(value=hashing.hexdigest_to_end())
 
     def register_payment(self, invoice: Invoice, payment: Payment) -> None:
         """Write ``payment`` into the invoice's row (see :func:`.writeback.write_payment`)."""
         write_payment(self.path, self.settings, invoice, payment)
+
+    def reverse_payment(self, invoice: Invoice, payment: Payment) -> None:
+        """Take a returned payment off the invoice's row (see :func:`.writeback.undo_payment`)."""
+        undo_payment(self.path, self.settings, invoice, payment)
 
     def invoice_document(self, invoice: Invoice) -> InvoiceDocument | None:
         """``<invoice_pdfs>/<number>.pdf`` when ``invoice_pdfs`` is set and the file exists."""

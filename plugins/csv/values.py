@@ -1,4 +1,4 @@
-"""Reading and writing single cells: amounts, dates, yes/no flags, debtor kinds, languages.
+"""Reading and writing single cells: amounts, dates, yes/no flags, debtor kinds, languages, IBANs.
 
 Every parser returns ``None`` for a value it cannot understand; the caller turns that into a
 :class:`~dunning.core.models.RowProblem` with a hint built from :func:`amount_example` or
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from dunning.core.ibans import normal_iban
 from dunning.core.models import CENT, DebtorKind
 
 _AMOUNT = re.compile(
@@ -45,6 +46,9 @@ _LANGUAGE_NAMES = {
     "english": "en",
 }
 _LANGUAGE_CODE = re.compile(r"^([a-z]{2})(?:[-_][a-z]{2})?$")
+_IBAN_LISTS = re.compile(r"[,;]")
+_IBAN_START = re.compile(r"^[A-Za-z]{2}[0-9]{2}")
+_IBAN_LONGEST = 34
 
 
 def parse_amount(text: str, decimal_mark: str) -> Decimal | None:
@@ -152,3 +156,44 @@ def parse_language(text: str, default: str) -> str | None:
         return _LANGUAGE_NAMES[word]
     code = _LANGUAGE_CODE.match(word)
     return code[1] if code else None
+
+
+def parse_ibans(text: str) -> tuple[tuple[str, ...], list[str]]:
+    """``'NL91 ABNA 0417 1643 00, DE89370400440532013000'`` -> both, compact: ``((...), [])``.
+
+    Accounts are separated by commas, semicolons or white space; an account may itself be
+    written in groups (``NL91 ABNA ...``), so neighbouring words are joined when together they
+    are a valid IBAN. The second element lists what is no valid IBAN (as written, its groups
+    joined by a space: every word up to the next one that starts like an IBAN); it is left out
+    of the first. Duplicates are kept once.
+    """
+    found: dict[str, None] = {}
+    rejected: list[str] = []
+    for part in _IBAN_LISTS.split(text):
+        words = part.split()
+        start = 0
+        while start < len(words):
+            end, iban = _longest_iban(words, start)
+            if iban is None:
+                end = start + 1
+                while end < len(words) and not _IBAN_START.match(words[end]):
+                    end += 1
+                rejected.append(" ".join(words[start:end]))
+            else:
+                found.setdefault(iban)
+            start = end
+    return tuple(found), rejected
+
+
+def _longest_iban(words: list[str], start: int) -> tuple[int, str | None]:
+    """The end of the longest run of ``words`` from ``start`` that is one valid IBAN, and it."""
+    end = start
+    length = 0
+    while end < len(words) and length + len(words[end]) <= _IBAN_LONGEST:
+        length += len(words[end])
+        end += 1
+    for stop in range(end, start, -1):
+        iban = normal_iban("".join(words[start:stop]))
+        if iban is not None:
+            return stop, iban
+    return start, None

@@ -12,7 +12,7 @@ import codecs
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
@@ -74,6 +74,35 @@ def write_payment(path: Path, config: CsvConfig, invoice: Invoice, payment: Paym
             commit(read_state)
 
 
+def undo_payment(path: Path, config: CsvConfig, invoice: Invoice, payment: Payment) -> None:
+    """Take ``payment`` (written earlier by :func:`write_payment`, with its ``key``) off the
+    row of its invoice again, because the bank returned it: ``paid_amount`` goes down by its
+    amount, its key leaves ``paid_keys``, ``paid`` is cleared while money is open, and an
+    ``amount_open`` column goes up. Idempotent: a row without the key is left as it is.
+    Atomic like :func:`write_payment`."""
+    if payment.key is None or payment.amount <= 0:
+        raise SourceError(
+            f"{path.name}: a payment of invoice {payment.invoice_number!r} without a key (or "
+            "not positive) cannot be undone; nothing was written"
+        )
+    write_encoding = _write_encoding(path, config.encoding)
+    with _replacement(path, write_encoding) as (out, commit):
+        with open_binary(path) as binary, text_stream(binary, config.encoding) as text:
+            read_state = _file_state(os.fstat(binary.fileno()))
+            records = iter_records(
+                text,
+                file_name=path.name,
+                delimiter=config.delimiter,
+                encoding=config.encoding,
+                keep_raw=True,
+            )
+            changed = _copy_with_payment(
+                records, out, config, path.name, invoice, payment, apply=_undo
+            )
+        if changed:
+            commit(read_state)
+
+
 def _write_encoding(path: Path, encoding: str) -> str:
     """The codec to write the file back with: for ``utf-8-sig``, a BOM only if it had one."""
     if codecs.lookup(encoding).name != "utf-8-sig":
@@ -94,8 +123,11 @@ def _copy_with_payment(
     file_name: str,
     invoice: Invoice,
     payment: Payment,
+    apply: _Apply | None = None,
 ) -> bool:
-    """Copy ``records`` to ``out`` with the payment applied; False when nothing had to change."""
+    """Copy ``records`` to ``out`` with the payment applied (``apply``: :func:`_apply`, or
+    :func:`_undo`); False when nothing had to change."""
+    apply = apply or _apply
     header_record = next(records, None)
     while header_record is not None and header_record.is_blank:
         out.write(header_record.raw)
@@ -108,7 +140,7 @@ def _copy_with_payment(
 
     header_cells = list(header_record.cells)
     indexes = dict(header.indexes)
-    for name in WRITEBACK_FIELDS:
+    for name in WRITEBACK_FIELDS if apply is _apply else ():
         if name == "paid_keys" and payment.key is None:
             continue  # the column is only added for payments that carry a key
         if name not in indexes:
@@ -129,7 +161,7 @@ def _copy_with_payment(
             continue
         found = True
         place = f"{file_name}:{record.line}"
-        new_cells = _apply(record.cells, header, full_header, config, place, invoice, payment)
+        new_cells = apply(record.cells, header, full_header, config, place, invoice, payment)
         if new_cells is None or new_cells == record.cells:
             out.write(record.raw)
         else:
@@ -208,6 +240,53 @@ def _apply(
     if payment.key is not None:
         put("paid_keys", " ".join([*written_keys, payment.key]))
     return new_cells
+
+
+def _undo(
+    cells: list[str],
+    header: HeaderMap,
+    full_header: HeaderMap,
+    config: CsvConfig,
+    place: str,
+    invoice: Invoice,
+    payment: Payment,
+) -> list[str] | None:
+    """The row's cells with ``payment`` taken off again; ``None`` when it does not record it."""
+    written_keys = header.cell(cells, "paid_keys").split() if header.has("paid_keys") else []
+    if payment.key not in written_keys:
+        return None
+
+    def amount(name: str) -> Decimal:
+        text = header.cell(cells, name)
+        value = parse_amount(text, config.decimal) if text else Decimal("0.00")
+        if value is None:
+            raise SourceError(
+                f"{place}: {text!r} in the {name} column is not a number, so the returned "
+                f"payment of invoice {payment.invoice_number!r} cannot be written; correct the "
+                "cell (the file was left unchanged; it is retried on the next run)"
+            )
+        return value
+
+    total = amount("amount")
+    paid_after = max(amount("paid_amount") - payment.amount, Decimal("0.00"))
+    new_cells = list(cells)
+
+    def put(name: str, value: str) -> None:
+        new_cells[full_header.indexes[name]] = value
+
+    put("paid_amount", format_amount(paid_after, config.decimal))
+    put("paid_keys", " ".join(k for k in written_keys if k != payment.key))
+    if header.has("paid") and total - paid_after > 0:
+        put("paid", "")
+    if header.has("amount_open"):
+        reopened = min(amount("amount_open") + payment.amount, total)
+        put("amount_open", format_amount(reopened, config.decimal))
+    return new_cells
+
+
+_Apply = Callable[
+    [list[str], HeaderMap, HeaderMap, CsvConfig, str, Invoice, Payment], list[str] | None
+]
 
 
 @contextlib.contextmanager

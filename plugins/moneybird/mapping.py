@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from dunning.core.ibans import normal_iban
 from dunning.core.models import ContactPerson, Debtor, DebtorKind, Invoice
 
 OPEN_STATES = frozenset({"open", "late", "reminded"})
@@ -75,7 +76,9 @@ def contact_to_debtor(contact: dict[str, Any], language: str = DEFAULT_LANGUAGE)
 
     The reminder email follows Moneybird's own order: ``send_invoices_to_email``, ``email``,
     then the first contact person's. The person addressed is the contact person (a business) or
-    the contact's own name; the phone is kept as typed (the engine normalises it)."""
+    the contact's own name; the phone is kept as typed (the engine normalises it). The IBANs are
+    ``sepa_iban`` (the direct-debit mandate's) and ``bank_account`` when that is an IBAN (it may
+    hold any account number), compact and once each."""
     contact_id = _text(contact.get("id"))
     if not contact_id:
         raise Unmappable("the contact has no id")
@@ -104,6 +107,7 @@ def contact_to_debtor(contact: dict[str, Any], language: str = DEFAULT_LANGUAGE)
     zip_city = " ".join(p for p in (_text(contact.get("zipcode")), _text(contact.get("city"))) if p)
     address = [_text(contact.get("address1")), _text(contact.get("address2")), zip_city]
     country = _text(contact.get("country")).upper()
+    accounts = (normal_iban(_text(contact.get(key))) for key in ("sepa_iban", "bank_account"))
     return Debtor(
         debtor_id=contact_id,
         name=name,
@@ -116,6 +120,7 @@ def contact_to_debtor(contact: dict[str, Any], language: str = DEFAULT_LANGUAGE)
         country=country if len(country) == 2 else None,
         contacts=people,
         address=tuple(line for line in address if line),
+        ibans=tuple(dict.fromkeys(iban for iban in accounts if iban)),
     )
 
 

@@ -52,6 +52,7 @@ class MoneybirdSource(Source):
     capabilities = frozenset(
         {
             Capability.REGISTER_PAYMENTS,
+            Capability.REVERSE_PAYMENTS,
             Capability.ATTACH_NOTES,
             Capability.TASKS,
             Capability.INVOICE_DOCUMENTS,
@@ -137,6 +138,24 @@ class MoneybirdSource(Source):
                 f"{lost}; the payment of invoice {invoice.number} ({key}) is not in {WHAT} yet, "
                 "so it is checked and registered on the next run"
             ) from None
+
+    def reverse_payment(self, invoice: Invoice, payment: Payment) -> None:
+        """Delete the payment registered with ``payment``'s key (the bank returned it); the
+        invoice is open again in Moneybird. Nothing to do when Moneybird has no such payment."""
+        key = payment.identifier
+        data = self._find(invoice.number)
+        for registered in data.get("payments") or []:
+            if isinstance(registered, dict) and registered.get("transaction_identifier") == key:
+                path = f"sales_invoices/{data['id']}/payments/{segment(str(registered['id']))}"
+                try:
+                    self.client.request("DELETE", path, replay_after_send=False)
+                except AnswerLost as lost:
+                    if _has_payment(self._find(invoice.number), key):
+                        raise SourceError(
+                            f"{lost}; the returned payment of invoice {invoice.number} ({key}) "
+                            f"is still in {WHAT}, so it is undone on the next run"
+                        ) from None
+                return
 
     def attach_note(self, invoice: Invoice, note: str) -> None:
         if self.settings.notes:

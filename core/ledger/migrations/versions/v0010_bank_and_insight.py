@@ -74,16 +74,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("payments") as batch:
         batch.add_column(sa.Column("bank_line_id", sa.Integer))
+        batch.add_column(sa.Column("reverses_payment_id", sa.Integer))
     with op.batch_alter_table("messages") as batch:
-        batch.add_column(
-            sa.Column("bounced", sa.Integer, nullable=False, server_default="0")
-        )
+        batch.add_column(sa.Column("bounced", sa.Integer, nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("messages") as batch:
         batch.drop_column("bounced")
     with op.batch_alter_table("payments") as batch:
+        batch.drop_column("reverses_payment_id")
         batch.drop_column("bank_line_id")
     op.drop_table("receivable_snapshots")
     op.drop_table("debtor_accounts")
