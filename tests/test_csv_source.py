@@ -84,6 +84,7 @@ def test_csv_kind_is_registered_through_the_entry_point() -> None:
     assert load_registry().source("csv") is CsvSource
     assert CsvSource.capabilities == {
         Capability.REGISTER_PAYMENTS,
+        Capability.REVERSE_PAYMENTS,
         Capability.FULL_SNAPSHOT,
         Capability.INVOICE_DOCUMENTS,
     }

@@ -13,13 +13,16 @@ import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
 
 from dunning.core.bank.matching import MatchResult, OpenBook, match_line, normal_number
 from dunning.core.bank.read import read_statement
 from dunning.core.bank.statement import Statement, StatementError, StatementLine
 from dunning.core.config import LoadedConfig, LoadedPipeline
-from dunning.core.errors import UsageError
+from dunning.core.errors import LedgerError, UsageError
 from dunning.core.ledger import Ledger
 from dunning.core.ledger.bank import LineStatus, NewLine, NewPayment
 from dunning.core.models import to_cents
@@ -145,8 +148,22 @@ def import_statement(
     statements = read_statement(path)
     pipeline = choose_pipeline(config, statements, pipeline_name, path.name)
     result = ImportResult(pipeline.name, path.name, statements=len(statements))
-    planned = plan_lines(ledger, pipeline, statements, result)
-    ledger.bank.save_import(pipeline.name, planned, ORIGIN, source_undoes=source_undoes(pipeline))
+    # the pipeline's run lock: no run (or other import) changes what is open meanwhile
+    run_id, _ = ledger.runs.start(pipeline.name, date.today())
+    status = "failed"
+    try:
+        planned = plan_lines(ledger, pipeline, statements, result)
+        ledger.bank.save_import(
+            pipeline.name, planned, ORIGIN, source_undoes=source_undoes(pipeline)
+        )
+        status = "completed"
+    except IntegrityError:
+        raise LedgerError(
+            f"{path.name}: another import stored lines of this statement at the same time; "
+            "nothing of this one was stored, import it again (lines stored already are skipped)"
+        ) from None
+    finally:
+        ledger.runs.finish(run_id, status, {"bank_statement": path.name, "lines": result.lines})
     if write_back and any(line.payments or line.status == LineStatus.REVERSAL for line in planned):
         from dunning.core.runner import make_source
         from dunning.core.writeback import write_back_payments

@@ -58,20 +58,7 @@ def write_payment(path: Path, config: CsvConfig, invoice: Invoice, payment: Paym
             f"{file_name}: payment of {payment.amount} for invoice {payment.invoice_number!r} "
             "is not a positive amount; nothing was written; correct the payment in the ledger"
         )
-    write_encoding = _write_encoding(path, config.encoding)
-    with _replacement(path, write_encoding) as (out, commit):
-        with open_binary(path) as binary, text_stream(binary, config.encoding) as text:
-            read_state = _file_state(os.fstat(binary.fileno()))
-            records = iter_records(
-                text,
-                file_name=file_name,
-                delimiter=config.delimiter,
-                encoding=config.encoding,
-                keep_raw=True,
-            )
-            changed = _copy_with_payment(records, out, config, file_name, invoice, payment)
-        if changed:
-            commit(read_state)
+    _rewrite(path, config, invoice, payment, _apply)
 
 
 def undo_payment(path: Path, config: CsvConfig, invoice: Invoice, payment: Payment) -> None:
@@ -85,6 +72,14 @@ def undo_payment(path: Path, config: CsvConfig, invoice: Invoice, payment: Payme
             f"{path.name}: a payment of invoice {payment.invoice_number!r} without a key (or "
             "not positive) cannot be undone; nothing was written"
         )
+    _rewrite(path, config, invoice, payment, _undo)
+
+
+def _rewrite(
+    path: Path, config: CsvConfig, invoice: Invoice, payment: Payment, apply: _Apply
+) -> None:
+    """Stream the file into its replacement with ``apply`` done to the payment's line; replace
+    it only when that changed the line."""
     write_encoding = _write_encoding(path, config.encoding)
     with _replacement(path, write_encoding) as (out, commit):
         with open_binary(path) as binary, text_stream(binary, config.encoding) as text:
@@ -96,9 +91,7 @@ def undo_payment(path: Path, config: CsvConfig, invoice: Invoice, payment: Payme
                 encoding=config.encoding,
                 keep_raw=True,
             )
-            changed = _copy_with_payment(
-                records, out, config, path.name, invoice, payment, apply=_undo
-            )
+            changed = _copy_with_payment(records, out, config, path.name, invoice, payment, apply)
         if changed:
             commit(read_state)
 
@@ -123,11 +116,10 @@ def _copy_with_payment(
     file_name: str,
     invoice: Invoice,
     payment: Payment,
-    apply: _Apply | None = None,
+    apply: _Apply,
 ) -> bool:
-    """Copy ``records`` to ``out`` with the payment applied (``apply``: :func:`_apply`, or
-    :func:`_undo`); False when nothing had to change."""
-    apply = apply or _apply
+    """Copy ``records`` to ``out`` with ``apply`` (:func:`_apply` or :func:`_undo`) done to the
+    payment's line; False when nothing had to change."""
     header_record = next(records, None)
     while header_record is not None and header_record.is_blank:
         out.write(header_record.raw)
