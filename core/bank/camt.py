@@ -128,11 +128,18 @@ def _statement(stmt: Element, number: int, name: str) -> Statement:
     currency = checked_currency(currency_text, f"{where}, Acct/Ccy") if currency_text else None
     lines: list[StatementLine] = []
     seen: set[str] = set()
+    booked_total = Decimal(0)
     for entry_number, entry in enumerate(_children(stmt, "Ntry"), start=1):
-        for line in _entry_lines(entry, statement_id, f"{where}, Ntry {entry_number}"):
+        entry_where = f"{where}, Ntry {entry_number}"
+        if not _is_booked(entry):
+            continue  # pending or information only: it may never be booked
+        value, _ = _amount(entry, "Amt", entry_where)
+        booked_total += _signed(value, _credit(entry, entry_where))
+        for line in _entry_lines(entry, statement_id, entry_where):
             key = line.key if line.key not in seen else f"{line.key}#{entry_number}"
             seen.add(key)
             lines.append(line if key == line.key else _with_key(line, key))
+    _check_balances(stmt, booked_total, where)
     if currency is None:
         currency = lines[0].currency if lines else _balance_currency(stmt, where)
     return Statement(
@@ -142,6 +149,36 @@ def _statement(stmt: Element, number: int, name: str) -> Statement:
         created=_datetime(_text(stmt, "CreDtTm")),
         lines=tuple(lines),
         source=name,
+    )
+
+
+def _is_booked(entry: Element) -> bool:
+    """``Sts`` (``Sts/Cd`` from .08 on) is ``BOOK``, or absent; ``PDNG`` and ``INFO`` are not."""
+    status = _text(entry, "Sts") or _text(entry, "Sts/Cd")
+    return status is None or status.upper() == "BOOK"
+
+
+def _balance(stmt: Element, codes: tuple[str, ...], where: str) -> Decimal | None:
+    """The first balance of type ``codes`` (in that order of preference), signed."""
+    for code in codes:
+        for balance in _children(stmt, "Bal"):
+            if _text(balance, "Tp/CdOrPrtry/Cd") == code:
+                value, _ = _amount(balance, "Amt", f"{where}, Bal {code}")
+                return value if _text(balance, "CdtDbtInd") != "DBIT" else -value
+    return None
+
+
+def _check_balances(stmt: Element, booked_total: Decimal, where: str) -> None:
+    """Opening balance + booked entries must equal the closing balance when the statement gives
+    both: an export that is valid XML but lacks entries is refused."""
+    opening = _balance(stmt, ("OPBD", "PRCD"), where)
+    closing = _balance(stmt, ("CLBD",), where)
+    if opening is None or closing is None or opening + booked_total == closing:
+        return
+    raise StatementError(
+        f"{where}: the balances do not add up: opening {opening} + booked entries "
+        f"{booked_total} = {opening + booked_total}, but the closing balance is {closing}; the "
+        "export is incomplete, download the statement again (nothing was imported)"
     )
 
 

@@ -66,6 +66,7 @@ def _statement(lines: list[str], offset: int, name: str) -> Statement:
     if currency is None:
         raise StatementError(f"{where}: statement without :60F: opening balance currency")
     currency = checked_currency(currency, f"{where} (:60F:)")
+    _check_balances(transactions, where)
     statement_id = f"{data.get('transaction_reference', '')}/{data.get('statement_number', '')}"
     tx_lines = [offset + i + 1 for i, line in enumerate(lines) if line.startswith(":61:")]
     records = tuple(
@@ -86,6 +87,22 @@ def _statement(lines: list[str], offset: int, name: str) -> Statement:
         lines=records,
         source=name,
     )
+
+
+def _check_balances(transactions: mt940.models.Transactions, where: str) -> None:
+    """Opening (``:60F:``) + the entries must equal the closing balance (``:62F:``)."""
+    opening = transactions.data.get("final_opening_balance")
+    closing = transactions.data.get("final_closing_balance")
+    if opening is None or closing is None:
+        return
+    total = sum((Decimal(tx.data["amount"].amount) for tx in transactions), Decimal(0))
+    start, end = Decimal(opening.amount.amount), Decimal(closing.amount.amount)
+    if start + total != end:
+        raise StatementError(
+            f"{where}: the balances do not add up: opening {start} (:60F:) + entries {total} = "
+            f"{start + total}, but the closing balance (:62F:) is {end}; the export is "
+            "incomplete, download the statement again (nothing was imported)"
+        )
 
 
 def _line_of(lines: list[str], fragment: str, offset: int) -> int:
