@@ -59,6 +59,8 @@ def assign_line(
             "'dunning payments unmatched' lists the lines that have"
         )
     left = to_cents(line.remaining)
+    if amount is not None and amount <= 0:
+        raise UsageError(f"--amount must be more than zero (got {amount})")
     if amount is not None:
         if to_cents(amount) > left:
             raise UsageError(

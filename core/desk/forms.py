@@ -1,5 +1,6 @@
-"""The outcome form: what was typed, kept as text to show again, and read into an
-:class:`OutcomeInput` exactly as ``dunning call done`` reads its options.
+"""The desk's forms: what was typed, kept as text to show again, and read exactly as the
+command line reads its options: the outcome form into an :class:`OutcomeInput` like
+``dunning call done``, the bank line forms like ``dunning payments assign`` and ``dismiss``.
 
 Reading only checks the form of each field (a day, an amount, whole days of grace); whether
 the fields fit the outcome is for :func:`dunning.core.calls.outcomes.record_outcome` to say,
@@ -8,6 +9,7 @@ so the desk and the command line refuse the same things with the same words.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -71,14 +73,20 @@ def _day(entered: OutcomeForm, name: str) -> date | None:
         raise UsageError(f"{name}: {text!r} is not a day; write it like 2026-03-20") from None
 
 
-def _amount(entered: OutcomeForm) -> Decimal | None:
-    text = _text(entered, "amount")
-    if text is None:
+def typed_amount(typed: str) -> Decimal | None:
+    """An amount field: blank is ``None``; ``125.50`` or ``125,50``; anything else a
+    :class:`UsageError` naming the field."""
+    text = typed.strip()
+    if not text:
         return None
     amount = amount_from(text)
     if amount is None:
         raise UsageError(f"amount: {text!r} is not an amount; write it like 125.50")
     return amount
+
+
+def _amount(entered: OutcomeForm) -> Decimal | None:
+    return typed_amount(entered["amount"])
 
 
 def _grace(entered: OutcomeForm) -> int | None:
@@ -129,3 +137,39 @@ def outcome_input(entered: OutcomeForm, default_by: str) -> OutcomeInput:
         grace=_grace(entered),
         confirm=entered.confirm,
     )
+
+
+BANK_FIELDS = ("invoices", "amount", "reason", "by", "pipeline")
+INVOICE_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+@dataclass(frozen=True, slots=True)
+class BankForm:
+    """The assign or dismiss form of one bank line as typed (missing fields are ``""``)."""
+
+    line_id: int
+    values: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> str:
+        return self.values.get(name, "")
+
+
+def entered_bank_form(line_id: int, form: Mapping[str, str]) -> BankForm:
+    return BankForm(line_id, {name: form.get(name, "") for name in BANK_FIELDS})
+
+
+def invoice_numbers(typed: str) -> list[str]:
+    """``F-110, F-111`` or ``F-110 F-111`` as ``["F-110", "F-111"]``, in the order typed; at
+    least one, else a :class:`UsageError`."""
+    numbers = [number for number in INVOICE_SEPARATORS.split(typed.strip()) if number]
+    if not numbers:
+        raise UsageError("invoices: name at least one invoice to assign the payment to")
+    return numbers
+
+
+def dismiss_reason(typed: str) -> str:
+    """The reason to set a line aside; required, as ``--reason`` is."""
+    reason = " ".join(typed.split())
+    if not reason:
+        raise UsageError("reason: say why dunning has nothing to do with this line")
+    return reason

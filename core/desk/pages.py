@@ -1,4 +1,4 @@
-"""The filters the desk's templates use for money, phones and times."""
+"""The filters the desk's templates use for money, phones and times (and the desk's messages)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ from dunning.core.phones import display_phone
 def money(amount: Decimal) -> str:
     """Two decimals, exact (never through float), as the command line prints amounts."""
     return f"{amount:.2f}"
+
+
+def cents(amount: int) -> str:
+    """Integer cents as :func:`money` shows them: ``2000`` as ``20.00``."""
+    return money(Decimal(amount).scaleb(-2))
 
 
 def share(fraction: Decimal) -> str:
