@@ -10,8 +10,13 @@ from __future__ import annotations
 from stdnum.iban import is_valid
 
 
+def compact_iban(text: str) -> str:
+    """``text`` without spaces, upper case: how statements write an account, unchecked."""
+    return "".join(text.split()).upper()
+
+
 def normal_iban(text: str) -> str | None:
     """``text`` without spaces and dots, upper case; None when that is not a valid IBAN (wrong
     length for its country, bad check digits, or another kind of account number)."""
-    compact = "".join(text.split()).replace(".", "").upper()
+    compact = compact_iban(text).replace(".", "")
     return compact if compact and is_valid(compact) else None

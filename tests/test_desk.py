@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,14 +26,13 @@ from flask.testing import FlaskClient
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from dunning.core.cli import main
 from dunning.core.config import load_config
 from dunning.core.desk.app import create_app
 from dunning.core.desk.auth import TOKEN_ENV, desk_token
-from tests.browser import headless_chromium
+from tests.browser import headless_chromium, served
 from tests.call_portfolio import B1, B2, N4, S3, CallPortfolio
 from tests.conftest import ROOT, dunning_command
 from tests.smtp_server import SMTPTestServer
@@ -327,17 +325,8 @@ def test_desk_command_serves_on_a_free_port_keeps_the_token_out_of_its_log_and_s
 @pytest.fixture
 def served_desk(portfolio: CallPortfolio) -> Iterator[str]:
     """The desk on a free loopback port, served from a thread; its base URL."""
-    server = make_server(
-        "127.0.0.1", 0, create_app(portfolio.config, token=None, today=TODAY), threaded=True
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with served(create_app(portfolio.config, token=None, today=TODAY)) as url:
+        yield url
 
 
 def screenshot(driver: Any, name: str) -> Path:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -25,7 +24,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import update
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from dunning.core.config import load_config
@@ -33,7 +31,7 @@ from dunning.core.desk.app import create_app
 from dunning.core.ledger import Ledger
 from dunning.core.ledger.bank import StoredLine
 from dunning.core.ledger.schema import bank_lines
-from tests.browser import headless_chromium
+from tests.browser import headless_chromium, served
 from tests.test_desk import screenshot
 from tests.test_payments_import import (
     CAMT02,
@@ -258,16 +256,8 @@ def test_what_the_bank_file_says_is_shown_as_text_never_as_markup(
 @pytest.fixture
 def served_desk(shop: Path) -> Iterator[str]:
     """The desk on a free loopback port, served from a thread; its base URL."""
-    app = create_app(shop / "pipelines.yaml", token=None, today=TODAY)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with served(create_app(shop / "pipelines.yaml", token=None, today=TODAY)) as url:
+        yield url
 
 
 def test_a_controller_assigns_a_bank_line_in_the_browser(

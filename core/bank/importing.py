@@ -23,6 +23,7 @@ from dunning.core.bank.read import read_statement
 from dunning.core.bank.statement import Statement, StatementError, StatementLine
 from dunning.core.config import LoadedConfig, LoadedPipeline
 from dunning.core.errors import LedgerError, UsageError
+from dunning.core.ibans import compact_iban
 from dunning.core.ledger import Ledger
 from dunning.core.ledger.bank import LineStatus, NewLine, NewPayment
 from dunning.core.models import to_cents
@@ -219,9 +220,7 @@ def plan_lines(
                 tuple(p.invoice_number for p in new.payments),
                 new.remaining_cents,
                 new.note,
-                tuple(
-                    book.by_number[normal_number(p.invoice_number)].open_cents for p in new.payments
-                ),
+                tuple(_open_now(book, p.invoice_number) for p in new.payments),
             )
         )
     return planned
@@ -272,7 +271,7 @@ def _credit(
     cents = to_cents(line.amount)
     if match.allocations and match.confidence >= threshold:
         book.apply(match)
-        payer = (line.payer_iban or "").replace(" ", "").upper()
+        payer = compact_iban(line.payer_iban or "")
         debtor = match.debtor_id
         if payer and debtor and payer not in book.accounts:
             book.learn_account(payer, debtor)

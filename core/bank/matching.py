@@ -30,6 +30,7 @@ from datetime import date
 from itertools import combinations
 
 from dunning.core.bank.statement import StatementLine
+from dunning.core.ibans import compact_iban
 from dunning.core.models import to_cents
 
 REFERENCE_CONFIDENCE = 100
@@ -266,7 +267,7 @@ def _by_invoice_number(line: StatementLine, cents: int, book: OpenBook) -> Match
 def _by_account(line: StatementLine, cents: int, book: OpenBook) -> MatchResult | None:
     if not line.payer_iban:
         return None
-    debtors = book.accounts.get(line.payer_iban.replace(" ", "").upper())
+    debtors = book.accounts.get(compact_iban(line.payer_iban))
     if not debtors:
         return None
     open_items = [i for d in sorted(debtors) for i in book.open_of(d, line.currency)]

@@ -12,6 +12,7 @@ from pathlib import Path
 from dunning.core.bank.camt import parse_camt
 from dunning.core.bank.mt940 import parse_mt940
 from dunning.core.bank.statement import Statement, StatementError
+from dunning.core.ibans import compact_iban
 
 ACCEPTED = "accepted are CAMT.053 (XML, versions .001.02 to .001.08) and MT940"
 
@@ -39,7 +40,7 @@ def read_statement(path: Path, *, own_iban: str | None = None) -> list[Statement
             raise StatementError(f"{name} is not a bank statement file; {ACCEPTED}")
         statements = parse_mt940(text, name)
     if own_iban is not None:
-        wanted = own_iban.replace(" ", "").upper()
+        wanted = compact_iban(own_iban)
         for statement in statements:
             if statement.account_iban and statement.account_iban.upper() != wanted:
                 raise StatementError(

@@ -9,6 +9,7 @@ from decimal import Decimal
 from dunning.core.bank.importing import ORIGIN
 from dunning.core.config import LoadedConfig, LoadedPipeline
 from dunning.core.errors import UsageError
+from dunning.core.ibans import compact_iban
 from dunning.core.ledger import Ledger
 from dunning.core.ledger.bank import LineStatus, NewPayment, StoredLine
 from dunning.core.models import to_cents
@@ -99,7 +100,7 @@ def assign_line(
         left -= take
     learn = None
     if line.payer_iban and len(debtors) == 1:
-        learn = (line.payer_iban.replace(" ", "").upper(), next(iter(debtors)))
+        learn = (compact_iban(line.payer_iban), next(iter(debtors)))
     ledger.bank.assign(pipeline.name, line_id, new_payments, by, ORIGIN, learn)
     written, errors = 0, list[str]()
     if write_back:

@@ -30,6 +30,7 @@ from dunning.core.calendar import (
     calendar_for,
     check_timezone,
 )
+from dunning.core.ibans import compact_iban
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SEGMENT_NAMES = ("new", "punctual", "late-but-reliable", "risky")
@@ -466,7 +467,7 @@ class BankConfig(Strict):
     def _ibans(cls, value: list[str]) -> list[str]:
         cleaned = []
         for account in value:
-            iban = account.replace(" ", "").upper()
+            iban = compact_iban(account)
             if not iban_is_valid(iban):
                 raise ValueError(f"{account!r} is not a valid IBAN; check the bank account number")
             cleaned.append(iban)
@@ -499,7 +500,7 @@ class PipelineConfig(Strict):
         creditor's ``iban``."""
         if self.bank.accounts:
             return list(self.bank.accounts)
-        return [self.creditor.iban.replace(" ", "").upper()] if self.creditor.iban else []
+        return [compact_iban(self.creditor.iban)] if self.creditor.iban else []
 
     @model_validator(mode="after")
     def _steps_are_consistent(self) -> PipelineConfig:

@@ -14,13 +14,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, case, func, select, update
+from sqlalchemy import Engine, Row, case, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from dunning.core.bank.matching import OpenBook, OpenInvoice, normal_name
-from dunning.core.ledger.payments import apply_payment
+from dunning.core.ledger.payments import apply_payment, lowering_statement, lowering_values
 from dunning.core.ledger.schema import bank_lines, debtor_accounts, debtors, invoices, payments
 from dunning.core.models import Payment, from_cents
 
@@ -356,15 +356,12 @@ class BankStore:
                     bank_lines.c.pipeline == pipeline,
                     bank_lines.c.resolved_at.is_(None),
                     bank_lines.c.status.in_([LineStatus.UNMATCHED, LineStatus.REVERSAL]),
+                    # a return needs a person only with a note; a credit while money is left
                     bank_lines.c.note.is_not(None) | (bank_lines.c.remaining_cents > 0),
                 )
                 .order_by(bank_lines.c.booked_on, bank_lines.c.id)
             )
-            return [
-                line
-                for line in (_stored(r) for r in rows)
-                if line.status == LineStatus.UNMATCHED or _needs_person(line)
-            ]
+            return [_stored(r) for r in rows]
 
     def assign(
         self,
@@ -445,35 +442,13 @@ def _lower_open_amounts(connection: Connection, pipeline: str, paid: Sequence[Ne
     for p in paid:
         cents, day, due = per_invoice.get(p.invoice_number, (0, p.paid_on, p.due_date))
         per_invoice[p.invoice_number] = (cents + p.cents, max(day, p.paid_on), due)
-    left = invoices.c.amount_open_cents - bindparam("b_cents")
-    settles = left <= 0
-    statement = (
-        update(invoices)
-        .where(invoices.c.pipeline == pipeline, invoices.c.number == bindparam("b_number"))
-        .values(
-            amount_open_cents=func.max(0, left)
-            if connection.dialect.name == "sqlite"
-            else func.greatest(0, left),
-            paid_on=case((settles, bindparam("b_paid_on")), else_=invoices.c.paid_on),
-            days_late=case((settles, bindparam("b_late")), else_=invoices.c.days_late),
-        )
-    )
     connection.execute(
-        statement,
+        lowering_statement(connection, pipeline),
         [
-            {
-                "b_number": number,
-                "b_cents": cents,
-                "b_paid_on": day,
-                "b_late": (day - due).days if due is not None else None,
-            }
+            lowering_values(number, cents, day, due)
             for number, (cents, day, due) in per_invoice.items()
         ],
     )
-
-
-def _needs_person(line: StoredLine) -> bool:
-    return line.status == LineStatus.REVERSAL and line.note is not None
 
 
 def _record(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, case, func, literal, select, update
+from sqlalchemy import Engine, Row, Update, bindparam, case, func, select, update
 from sqlalchemy.engine import Connection
 
 from dunning.core.ledger.schema import invoices, payments
@@ -64,20 +64,39 @@ def apply_payment(
         )
         return int(payment_id)
     due_date = connection.execute(select(invoices.c.due_date).where(*where)).scalar_one_or_none()
-    days_late = (payment.paid_on - due_date).days if due_date is not None else None
-    settles = invoices.c.amount_open_cents - cents <= 0
     connection.execute(
-        update(invoices)
-        .where(*where)
-        .values(
-            paid_on=case((settles, literal(payment.paid_on)), else_=invoices.c.paid_on),
-            days_late=case((settles, literal(days_late)), else_=invoices.c.days_late),
-            amount_open_cents=func.max(0, invoices.c.amount_open_cents - cents)
-            if connection.dialect.name == "sqlite"
-            else func.greatest(0, invoices.c.amount_open_cents - cents),
-        )
+        lowering_statement(connection, pipeline),
+        lowering_values(payment.invoice_number, cents, payment.paid_on, due_date),
     )
     return int(payment_id)
+
+
+def lowering_statement(connection: Connection, pipeline: str) -> Update:
+    """The UPDATE that lowers one invoice's open amount by a payment, never below zero; the
+    invoice it settles gets the payment day and its days late. Execute it with
+    :func:`lowering_values` (one dict, or a list of them for many invoices at once)."""
+    left = invoices.c.amount_open_cents - bindparam("b_cents")
+    settles = left <= 0
+    return (
+        update(invoices)
+        .where(invoices.c.pipeline == pipeline, invoices.c.number == bindparam("b_number"))
+        .values(
+            amount_open_cents=func.max(0, left)
+            if connection.dialect.name == "sqlite"
+            else func.greatest(0, left),
+            paid_on=case((settles, bindparam("b_paid_on")), else_=invoices.c.paid_on),
+            days_late=case((settles, bindparam("b_late")), else_=invoices.c.days_late),
+        )
+    )
+
+
+def lowering_values(number: str, cents: int, paid_on: date, due: date | None) -> dict[str, object]:
+    return {
+        "b_number": number,
+        "b_cents": cents,
+        "b_paid_on": paid_on,
+        "b_late": (paid_on - due).days if due is not None else None,
+    }
 
 
 def _payment(pipeline: str, row: Row[Any]) -> Payment:

@@ -180,17 +180,8 @@ def _apply(
     """The row's cells after ``payment``; ``None`` when the row already records it."""
 
     def amount(name: str, what: str) -> Decimal | None:
-        text = header.cell(cells, name)
-        if not text:
-            return None
-        value = parse_amount(text, config.decimal)
-        if value is None:
-            raise SourceError(
-                f"{place}: {what} {text!r} is not a number, so the payment of invoice "
-                f"{payment.invoice_number!r} cannot be written back; correct the cell "
-                "(the file was left unchanged; the payment is retried on the next run)"
-            )
-        return value
+        failing = f"the payment of invoice {payment.invoice_number!r} cannot be written back"
+        return _cell_amount(cells, header, config, place, name, what, failing)
 
     total = amount("amount", "amount") or Decimal("0.00")
     paid_before = amount("paid_amount", "paid amount") or Decimal("0.00")
@@ -204,7 +195,7 @@ def _apply(
         open_before = total - paid_before
 
     dates = DateFormat(config.date_format)
-    written_keys = header.cell(cells, "paid_keys").split() if header.has("paid_keys") else []
+    written_keys = _written_keys(cells, header)
     if payment.key is not None and payment.key in written_keys:
         return None  # this very payment was written before (its answer was lost)
     last_paid_on = dates.parse(header.cell(cells, "paid_date"))
@@ -244,23 +235,16 @@ def _undo(
     payment: Payment,
 ) -> list[str] | None:
     """The row's cells with ``payment`` taken off again; ``None`` when it does not record it."""
-    written_keys = header.cell(cells, "paid_keys").split() if header.has("paid_keys") else []
+    written_keys = _written_keys(cells, header)
     if payment.key not in written_keys:
         return None
 
-    def amount(name: str) -> Decimal:
-        text = header.cell(cells, name)
-        value = parse_amount(text, config.decimal) if text else Decimal("0.00")
-        if value is None:
-            raise SourceError(
-                f"{place}: {text!r} in the {name} column is not a number, so the returned "
-                f"payment of invoice {payment.invoice_number!r} cannot be written; correct the "
-                "cell (the file was left unchanged; it is retried on the next run)"
-            )
-        return value
+    def amount(name: str, what: str) -> Decimal:
+        failing = f"the returned payment of invoice {payment.invoice_number!r} cannot be written"
+        return _cell_amount(cells, header, config, place, name, what, failing) or Decimal("0.00")
 
-    total = amount("amount")
-    paid_after = max(amount("paid_amount") - payment.amount, Decimal("0.00"))
+    total = amount("amount", "amount")
+    paid_after = max(amount("paid_amount", "paid amount") - payment.amount, Decimal("0.00"))
     new_cells = list(cells)
 
     def put(name: str, value: str) -> None:
@@ -271,9 +255,37 @@ def _undo(
     if header.has("paid") and total - paid_after > 0:
         put("paid", "")
     if header.has("amount_open"):
-        reopened = min(amount("amount_open") + payment.amount, total)
+        reopened = min(amount("amount_open", "open amount") + payment.amount, total)
         put("amount_open", format_amount(reopened, config.decimal))
     return new_cells
+
+
+def _written_keys(cells: list[str], header: HeaderMap) -> list[str]:
+    """The keys of the payments written into the row (``paid_keys``)."""
+    return header.cell(cells, "paid_keys").split() if header.has("paid_keys") else []
+
+
+def _cell_amount(
+    cells: list[str],
+    header: HeaderMap,
+    config: CsvConfig,
+    place: str,
+    name: str,
+    what: str,
+    failing: str,
+) -> Decimal | None:
+    """The amount in the row's ``name`` column (``None`` when empty); a cell that is not a
+    number raises :class:`SourceError` saying ``failing`` (what cannot be done)."""
+    text = header.cell(cells, name)
+    if not text:
+        return None
+    value = parse_amount(text, config.decimal)
+    if value is None:
+        raise SourceError(
+            f"{place}: {what} {text!r} is not a number, so {failing}; correct the cell "
+            "(the file was left unchanged; the payment is retried on the next run)"
+        )
+    return value
 
 
 _Apply = Callable[
